@@ -1,0 +1,149 @@
+"""Safe YAML for untrusted skill files (SKILL.md frontmatter and ``skill.yaml``).
+
+Theory of operation
+-------------------
+:func:`safe_load` is ``yaml.SafeLoader`` narrowed to the JSON data model:
+
+* the text is capped in size before any parsing (``max_bytes``) and nesting
+  is capped while composing (``max_depth``), so neither a huge document nor a
+  ``[[[[...`` tower can exhaust memory or the Python stack;
+* anchors, aliases and explicit tags are refused by the *scanner*, before any
+  node exists, which rules out alias bombs ("billion laughs") and constructor
+  tricks outright;
+* mapping keys must be plain scalars and are kept as their literal text (so a
+  key ``on`` stays ``"on"``, not ``True``); a repeated key is an error that
+  names it, because "last one wins" silently hides what an author meant;
+* implicit typing follows YAML 1.2's core schema rather than 1.1: only
+  ``true``/``false`` are booleans (``no`` stays the string ``"no"``), numbers
+  have no octal or sexagesimal forms, and dates stay strings, so every value
+  is ``None``, ``bool``, ``int``, ``float``, ``str``, ``list`` or ``dict``.
+
+Refusals raise :class:`~registry.errors.UnsafeYamlError`; plain syntax errors
+raise :class:`~registry.errors.YamlError`, which a lenient caller may retry
+after repairing the text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from registry.errors import UnsafeYamlError, YamlError
+
+__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "safe_load"]
+
+MAX_YAML_BYTES = 64 * 1024
+MAX_YAML_DEPTH = 32
+
+_CORE_RESOLVERS: list[tuple[str, str, str]] = [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    # At most 30 digits: longer runs stay strings instead of hitting
+    # Python's int-to-str digit limit or making huge numbers from tiny text.
+    ("int", r"^[-+]?(?:0|[1-9][0-9]{0,29})$", "-+0123456789"),
+    # A point or an exponent is required (plain digits are ints, or text when too
+    # long); no .inf/.nan (JSON has neither); no leading zeros (``012`` is text).
+    (
+        "float",
+        r"^[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)"
+        r"|(?:0|[1-9][0-9]*)\.[0-9]*)$",
+        "-+0123456789.",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+]
+
+
+def _line(node_or_mark: Any) -> int | None:
+    mark = getattr(node_or_mark, "start_mark", node_or_mark)
+    return None if mark is None else int(mark.line) + 1
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader without aliases, tags, duplicate keys or YAML 1.1 typing."""
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def __init__(self, text: str, max_depth: int) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._max_depth = max_depth
+
+    def fetch_alias(self) -> None:
+        raise UnsafeYamlError("aliases (*name) are not allowed", line=_line(self.get_mark()))
+
+    def fetch_anchor(self) -> None:
+        raise UnsafeYamlError("anchors (&name) are not allowed", line=_line(self.get_mark()))
+
+    def fetch_tag(self) -> None:
+        raise UnsafeYamlError("tags (!tag) are not allowed", line=_line(self.get_mark()))
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > self._max_depth:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise UnsafeYamlError(
+                    f"nested deeper than {self._max_depth} levels", line=_line(mark)
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _plain_key(key_node)
+            if key in mapping:
+                raise UnsafeYamlError(f"duplicate key {key!r}", line=_line(key_node))
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+def _plain_key(node: Node) -> str:
+    if not isinstance(node, ScalarNode):
+        raise UnsafeYamlError("mapping keys must be plain text", line=_line(node))
+    return str(node.value)
+
+
+for _kind, _pattern, _first in _CORE_RESOLVERS:
+    _SafeLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_kind}", re.compile(_pattern), list(_first)
+    )
+# The empty plain scalar (``key:``) is null; the resolver is keyed on "".
+_SafeLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+
+
+def safe_load(
+    text: str, *, max_bytes: int = MAX_YAML_BYTES, max_depth: int = MAX_YAML_DEPTH
+) -> object:
+    """Parse one YAML document from untrusted ``text`` into plain JSON-like data.
+
+    Raises :class:`UnsafeYamlError` for refused input (oversize, too deep,
+    alias, anchor, tag, duplicate or non-scalar key) and :class:`YamlError`
+    for a syntax error; never anything else for any ``str`` input.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise UnsafeYamlError(f"YAML is {size} bytes; the limit is {max_bytes}")
+    try:
+        return _load(text, max_depth)
+    except yaml.MarkedYAMLError as exc:
+        raise YamlError(_describe(exc), line=_line(exc.problem_mark)) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        # ReaderError (control characters) carries no mark, only a position.
+        raise YamlError(str(exc).replace("\n", " ")) from None
+
+
+def _load(text: str, max_depth: int) -> object:
+    loader = _SafeLoader(text, max_depth)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _describe(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "invalid YAML"
+    return f"{problem} ({exc.context})" if exc.context else problem
