@@ -1,0 +1,296 @@
+"""The composition root: build every service from the config, serve, shut down cleanly.
+
+This is the only module that wires the packages together (DESIGN.md §2): the
+gateway's store, hub and router, the brain behind the in-process bus, the web
+channel's static page, and uvicorn.
+
+Shutdown (SIGINT/SIGTERM, handled by uvicorn): uvicorn stops accepting and
+closes the WebSocket connections (close code 1012, "service restart"); then
+the router stops taking messages and waits up to ``server.shutdown_grace_s``
+for running turns, stops what is left (each stopped turn still gets its stored
+``chat.final``), and only then are the brain and the database closed.
+Clients that reconnect later resubscribe from their last ``seq`` and get
+everything that happened after they were cut off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import os
+import signal
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from brain import Brain, BrainSettings
+from channels.web import STATIC_DIR
+from gateway import __version__
+from gateway.auth import AccessToken, check_bind_allowed, resolve_token
+from gateway.bus import InProcessBus
+from gateway.config import Config
+from gateway.hub import EventHub
+from gateway.methods import Methods, ServerFacts
+from gateway.protocol import Limits, ServerInfo
+from gateway.router import Router, RouterSettings
+from gateway.server import AppParts, create_app
+from gateway.sessions import QueueMode
+from gateway.store import GatewayStore
+
+__all__ = [
+    "RunningServer",
+    "Runtime",
+    "first_party_skills_dir",
+    "open_runtime",
+    "running_server",
+    "serve",
+]
+
+log = logging.getLogger("skillyard")
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    config: Config
+    token: AccessToken
+    store: GatewayStore
+    hub: EventHub
+    router: Router
+    brain: Brain
+    methods: Methods
+
+
+def first_party_skills_dir() -> Path:
+    """``skills/`` next to the packages (source tree) or ``skillyard_skills`` (wheel)."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("skills", "skillyard_skills"):
+        if (root / name).is_dir():
+            return root / name
+    return root / "skills"
+
+
+def brain_settings(config: Config) -> BrainSettings:
+    installed = config.data_dir / "skills"
+    return BrainSettings(
+        model=config.model.provider,
+        data_dir=config.data_dir,
+        openai_base_url=config.model.base_url,
+        openai_api_key=config.model.api_key,
+        skill_dirs=(first_party_skills_dir(), installed, *config.skills.dirs),
+        skill_env=config.skills.env,
+        sandbox_hidden_paths=(config.data_dir, Path.home()),
+        max_steps=config.model.max_steps,
+        local_model_path=config.model.local_model_path,
+        approval_required_tools=config.skills.approval_required,
+    )
+
+
+def protocol_limits(config: Config) -> Limits:
+    settings = config.limits
+    return Limits(
+        max_frame_bytes=settings.max_frame_bytes,
+        rate_per_sec=settings.rate_per_sec,
+        burst=settings.burst,
+        max_pending_events=settings.max_pending_events,
+        tick_interval_ms=settings.tick_interval_ms,
+        connect_timeout_ms=settings.connect_timeout_ms,
+    )
+
+
+@asynccontextmanager
+async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runtime]:
+    """Every service, started in order and stopped in reverse order."""
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = GatewayStore.open(config.data_dir / "state.db")
+    try:
+        brain = await Brain.open(brain_settings(config))
+        try:
+            async with _router(config, store, brain) as (router, hub):
+                methods = Methods(
+                    token=token,
+                    store=store,
+                    hub=hub,
+                    router=router,
+                    bus=InProcessBus(brain),
+                    limits=protocol_limits(config),
+                    facts=ServerFacts(version=__version__, started_at=time.time()),
+                )
+                yield Runtime(config, token, store, hub, router, brain, methods)
+                finished = await router.wait_idle(config.server.shutdown_grace_s)
+                if not finished:
+                    log.warning("stopping the turns still running after the grace period")
+        finally:
+            await brain.aclose()
+    finally:
+        store.close()
+
+
+@asynccontextmanager
+async def _router(
+    config: Config, store: GatewayStore, brain: Brain
+) -> AsyncIterator[tuple[Router, EventHub]]:
+    hub = EventHub(store)
+    settings = RouterSettings(
+        queue_mode=QueueMode(config.sessions.queue_mode),
+        max_concurrent_turns=config.sessions.max_concurrent_turns,
+        max_queued_per_session=config.sessions.max_queued_per_session,
+        turn_timeout_s=config.sessions.turn_timeout_s,
+    )
+    async with Router(store=store, hub=hub, bus=InProcessBus(brain), settings=settings) as router:
+        yield router, hub
+
+
+def readiness(runtime: Runtime) -> Callable[[], dict[str, str]]:
+    def checks() -> dict[str, str]:
+        return {"store": runtime.store.check(), "router": runtime.router.check()}
+
+    return checks
+
+
+async def serve(config: Config, *, announce: Callable[[str], None] = print) -> None:
+    """Run the server until SIGINT/SIGTERM."""
+    async with running_server(config) as server:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.stop)
+        announce(f"skillyard is ready: {server.page_url}")
+        try:
+            await server.finished()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+@dataclass(slots=True)
+class RunningServer:
+    runtime: Runtime
+    port: int
+    page_url: str
+    _uvicorn: _Server
+    _task: asyncio.Task[None]
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{_host_for_url(self.runtime.config.server.host)}:{self.port}/ws"
+
+    async def finished(self) -> None:
+        """Until uvicorn stops (a signal, or :meth:`stop`)."""
+        await asyncio.shield(self._task)
+
+    def stop(self) -> None:
+        """Begin a graceful stop; a second call stops without waiting for connections."""
+        if self._uvicorn.should_exit:
+            self._uvicorn.force_exit = True
+        self._uvicorn.should_exit = True
+
+
+@asynccontextmanager
+async def running_server(config: Config) -> AsyncIterator[RunningServer]:
+    """Start every service and uvicorn (port 0 picks a free port); stop them on exit."""
+    token = resolve_token(
+        env_token=config.token, token_file=config.token_file, data_dir=config.data_dir
+    )
+    check_bind_allowed(config.server.host, token)
+    async with open_runtime(config, token) as runtime:
+        _warn_without_sandbox(runtime)
+        listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        server = _Server(_uvicorn_config(config, runtime), listening.set_result)
+        task = asyncio.create_task(server.serve(), name="uvicorn")
+        try:
+            port = await _first_of(listening, task)
+            _write_server_file(config.data_dir, config.server.host, port)
+            url = _page_url(config.server.host, port, token)
+            running = RunningServer(runtime, port, url, server, task)
+            yield running
+        finally:
+            server.should_exit = True
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _first_of(listening: asyncio.Future[int], serving: asyncio.Task[None]) -> int:
+    """The bound port, or the reason uvicorn stopped before listening."""
+    either: list[asyncio.Future[Any]] = [listening, serving]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    if listening.done():
+        return listening.result()
+    with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind; it logged why
+        serving.result()
+    raise OSError("the server stopped before it started listening (is the port in use?)")
+
+
+def _warn_without_sandbox(runtime: Runtime) -> None:
+    if runtime.brain.sandbox_mode != "bwrap":
+        log.warning(
+            "bubblewrap (bwrap) is not available: skill scripts run with resource limits "
+            "only, without filesystem and network isolation. Install it (apt-get install "
+            "bubblewrap) before running skills you did not write."
+        )
+
+
+def _uvicorn_config(config: Config, runtime: Runtime) -> uvicorn.Config:
+    parts = AppParts(
+        methods=runtime.methods,
+        server_info=ServerInfo(name="skillyard", version=__version__),
+        static_dir=STATIC_DIR,
+        readiness=readiness(runtime),
+        max_connections=config.limits.max_connections,
+    )
+    return uvicorn.Config(
+        create_app(parts),
+        host=config.server.host,
+        port=config.server.port,
+        # Measured: the sans-I/O websockets backend is 1.7x the legacy one here.
+        ws="websockets-sansio",
+        ws_max_size=config.limits.max_frame_bytes,
+        # Compression costs ~40 KiB per connection and CPU on every frame.
+        ws_per_message_deflate=False,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=math.ceil(config.server.shutdown_grace_s),
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling us the bound port once it listens (port 0 works)."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn would re-raise SIGTERM/SIGINT after serving, killing the process
+        # before our own shutdown (draining turns) runs: serve() handles signals.
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and not self.should_exit:
+            self._on_started(self.servers[0].sockets[0].getsockname()[1])
+
+
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _page_url(host: str, port: int, token: AccessToken) -> str:
+    # The token travels in the fragment: browsers never send it to the server.
+    return f"http://{_host_for_url(host)}:{port}/#token={token.value}"
+
+
+def _write_server_file(data_dir: Path, host: str, port: int) -> None:
+    """Let ``skillyard chat`` find this server without being told."""
+    path = data_dir / "server.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"host": host, "port": port, "pid": os.getpid()}))
+    tmp.replace(path)
