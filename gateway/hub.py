@@ -67,11 +67,24 @@ class EventHub:
     def subscribers(self, session: str) -> int:
         return len(self._live.get(session, {}))
 
-    async def subscribe(self, session: str, subscriber: Subscriber, after_seq: int) -> int:
+    async def subscribe(
+        self,
+        session: str,
+        subscriber: Subscriber,
+        after_seq: int,
+        *,
+        on_registered: Callable[[], None] | None = None,
+    ) -> int:
         """Deliver stored events after ``after_seq``, then live ones; returns the
-        last ``seq`` replayed (``after_seq`` when there was nothing to replay)."""
+        last ``seq`` replayed (``after_seq`` when there was nothing to replay).
+
+        ``on_registered`` runs once the subscriber is registered and before
+        anything is replayed (the protocol answers ``sessions.subscribe`` there).
+        """
         replay = _Replay()
         self._live[session][subscriber] = replay
+        if on_registered is not None:
+            on_registered()
         cursor = after_seq
         try:
             while page := self._store.events_after(session, cursor, REPLAY_PAGE):

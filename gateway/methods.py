@@ -48,7 +48,12 @@ class MethodFailed(Exception):
         self.retryable = retryable
 
 
-Handler = Callable[[WsClient, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+class Answered:
+    """Returned by a handler that has already sent its result itself."""
+
+
+ANSWERED = Answered()
+Handler = Callable[[WsClient, MethodCall], Awaitable[dict[str, Any] | Answered]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +119,15 @@ class Methods:
         try:
             if handler is None:
                 raise MethodFailed(ErrorCode.UNKNOWN_METHOD, f"unknown method {call.method!r}")
-            payload = await handler(client, call.params)
+            payload = await handler(client, call)
         except MethodFailed as failure:
             METRICS.protocol_errors.labels(code=str(failure.code)).inc()
             client.conn.send_error(
                 call.request_id, failure.code, str(failure), retryable=failure.retryable
             )
             return
-        client.conn.send_result(call.request_id, payload)
+        if not isinstance(payload, Answered):
+            client.conn.send_result(call.request_id, payload)
 
     def disconnected(self, client: WsClient) -> None:
         self._hub.unsubscribe_all(client)
@@ -155,21 +161,21 @@ class Methods:
             return client.session
         return self._own_session(principal, str(requested), create=True)
 
-    async def _chat_send(self, client: WsClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def _chat_send(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
         principal = _principal(client)
-        key = SessionKey.parse(self._session_param(client, params))
+        key = SessionKey.parse(self._session_param(client, call.params))
         if key.channel != WEB_CHANNEL:
             raise MethodFailed(ErrorCode.BAD_REQUEST, "chat.send can only post to web sessions")
         message = InboundMessage(
-            id=str(params["idempotency_key"]),
+            id=str(call.params["idempotency_key"]),
             channel=WEB_CHANNEL,
             account=key.account,
             conversation=Conversation(key.conversation, ConversationKind.DM),
             sender=Sender(principal, display_name=principal),
-            text=str(params["text"]),
+            text=str(call.params["text"]),
             sent_at=time.time(),
         )
-        mode = QueueMode(params["queue_mode"]) if "queue_mode" in params else None
+        mode = QueueMode(call.params["queue_mode"]) if "queue_mode" in call.params else None
         self._hub.subscribe_live(str(key), client)
         try:
             result = self._router.submit(message, principal=principal, mode=mode)
@@ -183,13 +189,13 @@ class Methods:
             raise MethodFailed(ErrorCode.UNAVAILABLE, str(exc), retryable=True) from None
         return {"run_id": result.run_id, "session": result.session, "duplicate": result.duplicate}
 
-    async def _chat_abort(self, client: WsClient, params: Mapping[str, Any]) -> dict[str, Any]:
-        session = self._own_session(_principal(client), str(params["session"]))
-        run_id = params.get("run_id")
+    async def _chat_abort(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
+        session = self._own_session(_principal(client), str(call.params["session"]))
+        run_id = call.params.get("run_id")
         return {"aborted": self._router.abort(session, str(run_id) if run_id else None)}
 
-    async def _sessions_list(self, client: WsClient, params: Mapping[str, Any]) -> dict[str, Any]:
-        limit = int(params.get("limit", 50))
+    async def _sessions_list(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
+        limit = int(call.params.get("limit", 50))
         records = self._store.list_sessions(_principal(client), limit)
         sessions = [
             {"session": r.key, "last_seq": r.last_seq, "updated_at": _ms(r.updated_at)}
@@ -198,36 +204,39 @@ class Methods:
         ]
         return {"sessions": sessions}
 
-    async def _sessions_history(
-        self, client: WsClient, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        session = self._own_session(_principal(client), str(params["session"]))
-        before = params.get("before_seq")
+    async def _sessions_history(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
+        session = self._own_session(_principal(client), str(call.params["session"]))
+        before = call.params.get("before_seq")
         events = self._store.history(
-            session, int(before) if before is not None else None, int(params.get("limit", 100))
+            session, int(before) if before is not None else None, int(call.params.get("limit", 100))
         )
         messages = [_history_entry(e.event, e.seq, e.ts, e.payload) for e in events]
         return {"session": session, "messages": messages}
 
-    async def _sessions_subscribe(
-        self, client: WsClient, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        session = self._own_session(_principal(client), str(params["session"]))
-        last = await self._hub.subscribe(session, client, int(params["after_seq"]))
-        record = self._store.get_session(session)
-        return {"session": session, "last_seq": record.last_seq if record else last}
+    async def _sessions_subscribe(self, client: WsClient, call: MethodCall) -> Answered:
+        """Answer first (with the newest ``seq``), then replay, then go live."""
+        session = self._own_session(_principal(client), str(call.params["session"]))
 
-    async def _sessions_unsubscribe(
-        self, client: WsClient, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        session = self._own_session(_principal(client), str(params["session"]))
+        def answer() -> None:
+            record = self._store.get_session(session)
+            last_seq = record.last_seq if record is not None else 0
+            client.conn.send_result(call.request_id, {"session": session, "last_seq": last_seq})
+            client.wake_writer()
+
+        await self._hub.subscribe(
+            session, client, int(call.params["after_seq"]), on_registered=answer
+        )
+        return ANSWERED
+
+    async def _sessions_unsubscribe(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
+        session = self._own_session(_principal(client), str(call.params["session"]))
         self._hub.unsubscribe(session, client)
         return {"session": session}
 
-    async def _sessions_new(self, client: WsClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def _sessions_new(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
         principal = _principal(client)
-        if "session" in params:
-            session = self._own_session(principal, str(params["session"]), create=True)
+        if "session" in call.params:
+            session = self._own_session(principal, str(call.params["session"]), create=True)
             self._router.session_for(session, principal)
             self._router.new_conversation(session)
         else:
@@ -236,7 +245,7 @@ class Methods:
             self._router.session_for(session, principal)
         return {"session": session}
 
-    async def _skills_list(self, client: WsClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def _skills_list(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
         skills = [
             {
                 "name": s.name,
@@ -249,17 +258,15 @@ class Methods:
         ]
         return {"skills": skills}
 
-    async def _approval_resolve(
-        self, client: WsClient, params: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    async def _approval_resolve(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
         principal = _principal(client)
-        decision = ApprovalDecision(params["decision"])
+        decision = ApprovalDecision(call.params["decision"])
         resolved = await self._router.resolve_approval(
-            None, str(params["request_id"]), decision, by=principal
+            None, str(call.params["request_id"]), decision, by=principal
         )
         return {"resolved": resolved}
 
-    async def _health(self, client: WsClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    async def _health(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
         uptime_ms = int((time.time() - self._facts.started_at) * 1000)
         return {"status": "ok", "uptime_ms": uptime_ms, "version": self._facts.version}
 

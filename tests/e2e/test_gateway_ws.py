@@ -305,3 +305,18 @@ async def test_the_connection_ends_cleanly_when_the_server_stops(
         server.stop()
         with pytest.raises(ConnectionLost):
             await c.next_event("never")
+
+
+async def test_subscribe_answers_first_then_replays_up_to_last_seq(
+    gateway: RunningServer, checker: FrameChecker
+) -> None:
+    async with client(gateway, checker) as c:
+        await until_final(c, (await send(c, "remember me", "k1"))["run_id"])
+    async with client(gateway, checker) as back:
+        start = len(checker.server_frames)
+        result = await back.request("sessions.subscribe", {"session": back.session, "after_seq": 0})
+        replayed = [await back.next_event() for _ in range(result["last_seq"])]
+    frames = checker.server_frames[start:]
+    assert frames[0]["type"] == "res"  # the answer comes before the replay
+    assert [e["seq"] for e in replayed] == list(range(1, result["last_seq"] + 1))
+    assert replayed[-1]["event"] == "chat.final"
