@@ -42,6 +42,8 @@ _Row = tuple[str, str, str | None, str | None]
 class Transcript:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        # This process is the table's only writer: remember each conversation's last seq.
+        self._last_seq: dict[str, int] = {}
 
     @classmethod
     def open(cls, path: Path) -> Transcript:
@@ -79,10 +81,13 @@ class Transcript:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                (last,) = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM brain_messages WHERE conversation_id = ?",
-                    (conversation_id,),
-                ).fetchone()
+                last = self._last_seq.get(conversation_id)
+                if last is None:
+                    (last,) = self._db.execute(
+                        "SELECT COALESCE(MAX(seq), 0) FROM brain_messages "
+                        "WHERE conversation_id = ?",
+                        (conversation_id,),
+                    ).fetchone()
                 self._db.executemany(
                     "INSERT INTO brain_messages VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(r[0], last + i, *r[1:]) for i, r in enumerate(rows, start=1)],
@@ -92,7 +97,9 @@ class Transcript:
                 raise
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
+            self._last_seq.pop(conversation_id, None)
             raise TranscriptError(f"cannot write transcript: {exc}") from exc
+        self._last_seq[conversation_id] = last + len(rows)
 
     def count(self, conversation_id: str) -> int:
         (n,) = self._db.execute(

@@ -128,6 +128,8 @@ _KEY_ESCAPES = {"%": "%25", ":": "%3A"}
 
 
 def _escape_part(part: str) -> str:
+    if ":" not in part and "%" not in part:
+        return part
     return "".join(_KEY_ESCAPES.get(ch, ch) for ch in part)
 
 

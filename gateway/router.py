@@ -42,6 +42,7 @@ from gateway.hub import EventHub
 from gateway.metrics import METRICS
 from gateway.replies import reply_to_event
 from gateway.sessions import (
+    ENDED_STATES,
     Control,
     ControlKind,
     OfferKind,
@@ -109,6 +110,9 @@ class Router:
         self._new_run_id = new_run_id
         self._slots = asyncio.Semaphore(settings.max_concurrent_turns)
         self._queues: dict[str, SessionQueue] = {}
+        # Sessions seen by this process (this process is the store's only writer).
+        self._sessions: dict[str, SessionRecord] = {}
+        self._titled: set[str] = set()
         self._active: dict[str, _ActiveTurn] = {}
         self._tasks: asyncio.TaskGroup | None = None
         self._pruning: asyncio.Task[None] | None = None
@@ -148,7 +152,10 @@ class Router:
 
     def session_for(self, key: str, principal: str) -> SessionRecord:
         """The session ``key`` (created for ``principal`` if new); refuse another's."""
-        record = self._store.ensure_session(key, principal, self._clock())
+        record = self._sessions.get(key)
+        if record is None:
+            record = self._store.ensure_session(key, principal, self._clock())
+            self._sessions[key] = record
         if record.principal != principal:
             raise UnknownSession(f"no session {key!r}", session=key)
         return record
@@ -194,7 +201,9 @@ class Router:
     def new_conversation(self, session: str) -> SessionRecord:
         """Start afresh: stop what runs, and give the brain a new transcript."""
         self._stop_session(session)
-        return self._store.start_new_epoch(session, self._clock())
+        record = self._store.start_new_epoch(session, self._clock())
+        self._sessions[session] = record
+        return record
 
     async def resolve_approval(
         self, session: str | None, request_id: str, decision: ApprovalDecision, *, by: str
@@ -285,8 +294,7 @@ class Router:
             self._active.pop(key, None)
 
     async def _run_turn_task(self, key: str, run: PendingRun, active: _ActiveTurn) -> None:
-        record = self._store.get_session(key)
-        assert record is not None
+        record = self._sessions[key]
         request = TurnRequest(
             run_id=run.run_id,
             session=key,
@@ -338,7 +346,8 @@ class Router:
 
     def _move(self, key: str, active: _ActiveTurn, state: TurnState) -> None:
         active.state = advance(active.state, state)
-        self._store.record_run(active.run_id, key, state, self._clock())
+        if state in ENDED_STATES:  # the store needs to know only which runs are unfinished
+            self._store.record_run(active.run_id, key, state, self._clock())
 
     def _end(self, key: str, active: _ActiveTurn, reply: FinalReply | TurnFailed) -> None:
         active.ended = True
@@ -355,7 +364,9 @@ class Router:
         sender: dict[str, str] = {"id": message.sender.id}
         if message.sender.display_name:
             sender["name"] = message.sender.display_name
-        self._store.set_title_if_missing(key, message.text[:80])
+        if key not in self._titled:
+            self._store.set_title_if_missing(key, message.text[:80])
+            self._titled.add(key)
         self._hub.publish(
             key,
             "chat.message",

@@ -32,6 +32,7 @@ from gateway.errors import QueueFull
 from gateway.events import InboundMessage
 
 __all__ = [
+    "ENDED_STATES",
     "TURN_TRANSITIONS",
     "Control",
     "ControlKind",
@@ -62,11 +63,11 @@ class TurnState(StrEnum):
     STOPPED = "stopped"
 
 
-_ENDED = frozenset({TurnState.DONE, TurnState.FAILED, TurnState.STOPPED})
+ENDED_STATES = frozenset({TurnState.DONE, TurnState.FAILED, TurnState.STOPPED})
 TURN_TRANSITIONS: dict[TurnState, frozenset[TurnState]] = {
     TurnState.QUEUED: frozenset({TurnState.RUNNING, TurnState.FAILED, TurnState.STOPPED}),
-    TurnState.RUNNING: frozenset({TurnState.AWAITING_APPROVAL} | _ENDED),
-    TurnState.AWAITING_APPROVAL: frozenset({TurnState.RUNNING} | _ENDED),
+    TurnState.RUNNING: frozenset({TurnState.AWAITING_APPROVAL} | ENDED_STATES),
+    TurnState.AWAITING_APPROVAL: frozenset({TurnState.RUNNING} | ENDED_STATES),
     TurnState.DONE: frozenset(),
     TurnState.FAILED: frozenset(),
     TurnState.STOPPED: frozenset(),
