@@ -126,6 +126,8 @@ def _skill_folders(root: Path) -> list[Path]:
         return [root]
     try:
         children = sorted(root.iterdir())
+    except FileNotFoundError:
+        return []  # nothing installed there yet
     except OSError as exc:
         log.warning("skill dir %s is not readable: %s", root, exc)
         return []
