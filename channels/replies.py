@@ -1,0 +1,153 @@
+"""How a streamed reply becomes platform messages: one state machine for every channel.
+
+Theory of operation
+-------------------
+A :class:`ReplyStreamer` follows one run.  Fed the run's events (text
+deltas, the final text, a failure, typing, approval requests), it answers
+with the :data:`~channels.base.ReplyOp` values the channel must perform, in
+order; the channel performs them one by one and hands every
+:class:`~channels.base.SentMessage` back through :meth:`ReplyStreamer.sent`.
+
+Where the platform can edit, the reply appears as one message that grows as
+the model writes, edited at most once per ``min_edit_interval_s`` (rate
+limits); when it outgrows the platform's limit, the message is finished and
+the text goes on in a new one.  Where it cannot edit, nothing is posted until
+the final text, which is then split into as many messages as it needs.  Every
+message is formatted in the platform's dialect and fits its limit *after*
+formatting.  The final text always wins over whatever was streamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from channels.base import (
+    ApprovalButtons,
+    Capabilities,
+    EditMessage,
+    ReplyOp,
+    ReplyTarget,
+    SendMessage,
+    SentMessage,
+    ShowTyping,
+)
+from channels.chunking import MIN_LIMIT, measure, split_text
+from channels.markdown import render
+
+__all__ = ["TYPING_INTERVAL_S", "ReplyStreamer", "layout"]
+
+TYPING_INTERVAL_S = 4.0  # Telegram shows "typing" for 5 s, Discord for 10 s
+
+
+def layout(text: str, caps: Capabilities) -> list[str]:
+    """``text`` formatted for the platform, split so that each part fits."""
+    return _layout(text, caps, caps.max_text)
+
+
+def _layout(text: str, caps: Capabilities, limit: int) -> list[str]:
+    parts: list[str] = []
+    for chunk in split_text(text, limit=limit, unit=caps.length_unit):
+        rendered = render(chunk, caps.dialect)
+        if measure(rendered, caps.length_unit) <= caps.max_text or limit <= MIN_LIMIT:
+            parts.append(rendered)
+        else:  # formatting made it longer (escapes): split that part finer
+            parts.extend(_layout(chunk, caps, max(MIN_LIMIT, limit * 3 // 4)))
+    return parts
+
+
+class ReplyStreamer:
+    def __init__(
+        self,
+        caps: Capabilities,
+        target: ReplyTarget,
+        *,
+        clock: Callable[[], float],
+        stream: bool = True,
+    ) -> None:
+        self._caps = caps
+        self._target = target
+        self._clock = clock
+        self._stream = stream and caps.edits
+        self._text = ""
+        self._shown: list[str] = []  # what each posted message shows now
+        self._ids: list[str] = []
+        self._pending: list[SendMessage] = []  # sends whose ids have not come back
+        self._last_edit = float("-inf")
+        self._last_typing = float("-inf")
+        self.finished = False
+
+    # -- events of the run ------------------------------------------------
+
+    def delta(self, text: str) -> list[ReplyOp]:
+        self._text += text
+        if not self._stream or self._clock() - self._last_edit < self._caps.min_edit_interval_s:
+            return []
+        return self._show(layout(self._text, self._caps))
+
+    def due(self) -> list[ReplyOp]:
+        """Catch up with text held back by the edit throttle (call on a timer)."""
+        if self.finished or not self._stream:
+            return []
+        if self._clock() - self._last_edit < self._caps.min_edit_interval_s:
+            return []
+        return self._show(layout(self._text, self._caps))
+
+    def final(self, text: str, *, stopped: bool = False) -> list[ReplyOp]:
+        self.finished = True
+        shown = text if text.strip() else ("" if stopped else "(no reply)")
+        if stopped:
+            shown = f"{shown}\n\n_(stopped)_" if shown else "_(stopped)_"
+        return self._show(layout(shown, self._caps))
+
+    def failed(self, code: str, message: str) -> list[ReplyOp]:
+        self.finished = True
+        notice = f"⚠️ {message} ({code})"
+        text = f"{self._text}\n\n{notice}" if self._text.strip() else notice
+        return self._show(layout(text, self._caps))
+
+    def typing(self) -> list[ReplyOp]:
+        now = self._clock()
+        if not self._caps.typing or self.finished or now - self._last_typing < TYPING_INTERVAL_S:
+            return []
+        self._last_typing = now
+        return [ShowTyping(self._target)]
+
+    def approval(self, request_id: str, summary: str) -> list[ReplyOp]:
+        """A separate message asking for a decision, with buttons where possible."""
+        if self._caps.buttons:
+            text = render(f"Approve this action?\n{summary}", self._caps.dialect)
+            return [SendMessage(self._target, text, ApprovalButtons(request_id))]
+        text = f"Approve this action?\n{summary}\nReply /approve or /deny."
+        return [SendMessage(self._target, render(text, self._caps.dialect))]
+
+    # -- results from the platform ----------------------------------------
+
+    def sent(self, op: ReplyOp, result: SentMessage) -> None:
+        """Record the id of a message this streamer asked to post."""
+        for index, pending in enumerate(self._pending):
+            if pending is op:
+                del self._pending[index]
+                self._ids.append(result.message_id)
+                return
+
+    # -- internals ---------------------------------------------------------
+
+    def _show(self, parts: list[str]) -> list[ReplyOp]:
+        self._last_edit = self._clock()
+        ops: list[ReplyOp] = []
+        for index, text in enumerate(parts):
+            if index < len(self._shown):
+                if self._shown[index] != text and self._caps.edits:
+                    ops.append(EditMessage(self._target, self._message_id(index), text))
+                    self._shown[index] = text
+            else:
+                send = SendMessage(self._target, text)
+                self._pending.append(send)
+                self._shown.append(text)
+                ops.append(send)
+        return ops
+
+    def _message_id(self, index: int) -> str:
+        if index >= len(self._ids):
+            raise RuntimeError("an edit was planned before the message's id came back")
+        return self._ids[index]
