@@ -48,11 +48,11 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.runtime-installed: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --inexact --extra local
+	$(UV) sync --frozen --inexact --extra local --extra embeddings
 	touch $@
 
 $(VENV)/.test-installed: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --inexact --extra local --group dev
+	$(UV) sync --frozen --inexact --extra local --extra embeddings --group dev
 	touch $@ $(VENV)/.runtime-installed
 
 # bubblewrap isolates skill scripts; without it they run with rlimits only.
