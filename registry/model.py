@@ -45,6 +45,7 @@ class WarningCode(StrEnum):
     METADATA_NESTED = "metadata-nested"
     UNKNOWN_KEY = "unknown-key"
     IGNORED = "ignored"
+    OPENCLAW_UNMAPPED = "openclaw-unmapped"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,9 @@ quoted, then maps it onto a :class:`SkillManifest` (:mod:`registry.skillmd`).
 Every tolerated quirk becomes a :class:`SkillWarning` on the result.
 
 ``skill.yaml`` (:mod:`registry.sidecar`) is ours and therefore strict.
+Without one, what OpenClaw's ``metadata.openclaw`` requires (binaries, env
+vars) becomes the skill's permissions (:mod:`registry.openclaw`); with one,
+``skill.yaml`` alone decides and a requirement it leaves out is a warning.
 
 Refusals raise :class:`SkillError` naming the file and the fault: no
 SKILL.md, no frontmatter, YAML that is unreadable or unsafe (aliases, tags,
@@ -23,8 +26,9 @@ from pathlib import Path
 
 from registry.errors import SkillError, UnsafeYamlError, YamlError
 from registry.frontmatter import SplitDocument, quote_plain_values, split_frontmatter
-from registry.model import LoadedSkill, SkillWarning, WarningCode
-from registry.sidecar import load_sidecar
+from registry.model import LoadedSkill, Permissions, SkillManifest, SkillWarning, WarningCode
+from registry.openclaw import OpenClawMapping, map_openclaw
+from registry.sidecar import Sidecar, load_sidecar
 from registry.skillmd import build_manifest
 from registry.yamlsafe import safe_load
 
@@ -64,9 +68,18 @@ def load_skill(path: Path) -> LoadedSkill:
     document = _split(source, _read_text(source, warnings), warnings)
     data = _parse_frontmatter(source, document, warnings)
     manifest = build_manifest(data, source=source, body=document.body, warnings=warnings)
-    sidecar = load_sidecar(folder)
+    return _assemble(manifest, load_sidecar(folder), warnings)
+
+
+def _assemble(
+    manifest: SkillManifest, sidecar: Sidecar | None, warnings: list[SkillWarning]
+) -> LoadedSkill:
+    """The loaded skill: ``skill.yaml`` when there is one, else what OpenClaw metadata says."""
+    mapping = map_openclaw(manifest)
+    warnings += _openclaw_warnings(mapping, sidecar)
     if sidecar is None:
-        return LoadedSkill(manifest=manifest, warnings=tuple(warnings))
+        permissions = mapping.permissions if mapping is not None else Permissions()
+        return LoadedSkill(manifest=manifest, permissions=permissions, warnings=tuple(warnings))
     return LoadedSkill(
         manifest=manifest,
         tools=sidecar.tools,
@@ -75,6 +88,23 @@ def load_skill(path: Path) -> LoadedSkill:
         version=sidecar.version,
         warnings=(*warnings, *sidecar.warnings),
     )
+
+
+def _openclaw_warnings(
+    mapping: OpenClawMapping | None, sidecar: Sidecar | None
+) -> list[SkillWarning]:
+    if mapping is None:
+        return []
+    texts = list(mapping.warnings)
+    if sidecar is not None:
+        declared = sidecar.permissions
+        missing = [b for b in mapping.permissions.binaries if b not in declared.binaries]
+        missing += [e for e in mapping.permissions.env if e not in declared.env]
+        if missing:
+            listed = ", ".join(missing)
+            key = mapping.key
+            texts.append(f"metadata.{key} requires {listed}, which skill.yaml does not declare")
+    return [SkillWarning(WarningCode.OPENCLAW_UNMAPPED, text) for text in texts]
 
 
 def _warn(warnings: list[SkillWarning], code: WarningCode, message: str) -> None:

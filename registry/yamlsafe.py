@@ -21,19 +21,26 @@ Theory of operation
 Refusals raise :class:`~registry.errors.UnsafeYamlError`; plain syntax errors
 raise :class:`~registry.errors.YamlError`, which a lenient caller may retry
 after repairing the text.
+
+:func:`strict_load` reads the narrower subset that the Agent Skills reference
+validator (``skills-ref``, through StrictYAML) accepts, for the publish check:
+block style only (no ``{...}`` or ``[...]``), sibling mappings at one
+indentation, and every scalar kept as its text, as StrictYAML keeps it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from registry.errors import UnsafeYamlError, YamlError
 
-__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "safe_load"]
+__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "StrictDocument", "safe_load", "strict_load"]
 
 MAX_YAML_BYTES = 64 * 1024
 MAX_YAML_DEPTH = 32
@@ -142,6 +149,77 @@ def _load(text: str, max_depth: int) -> object:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class StrictDocument:
+    """Strictly read YAML: ``data`` holds only ``str``, ``list`` and ``dict`` (or ``None``
+    for an empty document); ``key_lines`` gives the 1-based line of each top-level key."""
+
+    data: object
+    key_lines: Mapping[str, int]
+
+
+def strict_load(
+    text: str, *, max_bytes: int = MAX_YAML_BYTES, max_depth: int = MAX_YAML_DEPTH
+) -> StrictDocument:
+    """Parse ``text`` as StrictYAML would, with :func:`safe_load`'s caps and refusals.
+
+    Raises :class:`UnsafeYamlError` for flow style, inconsistent indentation
+    and everything :func:`safe_load` refuses, :class:`YamlError` for syntax.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise UnsafeYamlError(f"YAML is {size} bytes; the limit is {max_bytes}")
+    try:
+        node = _compose(text, max_depth)
+    except yaml.MarkedYAMLError as exc:
+        raise YamlError(_describe(exc), line=_line(exc.problem_mark)) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise YamlError(str(exc).replace("\n", " ")) from None
+    lines = {}
+    if isinstance(node, MappingNode):
+        lines = {str(key.value): _line(key) or 0 for key, _ in node.value}
+    return StrictDocument(_strict_value(node), lines)
+
+
+def _compose(text: str, max_depth: int) -> Node | None:
+    loader = _SafeLoader(text, max_depth)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _strict_value(node: Node | None) -> object:
+    if node is None:
+        return None
+    if isinstance(node, ScalarNode):
+        return str(node.value)
+    if isinstance(node, (MappingNode, SequenceNode)) and node.flow_style:
+        raise UnsafeYamlError(
+            "flow style ({...} or [...]) is not allowed; write it in block style or quote it",
+            line=_line(node),
+        )
+    if isinstance(node, SequenceNode):
+        return [_strict_value(item) for item in node.value]
+    assert isinstance(node, MappingNode)
+    return _strict_mapping(node)
+
+
+def _strict_mapping(node: MappingNode) -> dict[str, object]:
+    mapping: dict[str, object] = {}
+    for key_node, value_node in node.value:
+        key = _plain_key(key_node)
+        if key in mapping:
+            raise UnsafeYamlError(f"duplicate key {key!r}", line=_line(key_node))
+        mapping[key] = _strict_value(value_node)
+    columns = {v.start_mark.column for _, v in node.value if isinstance(v, MappingNode)}
+    if len(columns) > 1:
+        raise UnsafeYamlError(
+            "nested mappings of one mapping are indented differently", line=_line(node)
+        )
+    return mapping
 
 
 def _describe(exc: yaml.MarkedYAMLError) -> str:

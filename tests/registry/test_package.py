@@ -27,6 +27,7 @@ from registry import (
     name_problems,
     safe_load,
 )
+from registry import scan as scanner
 from registry.sidecar import sidecar_schema
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,11 +72,20 @@ def codes(skill: LoadedSkill) -> set[WarningCode]:
 
 def test_public_exports() -> None:
     assert set(registry.__all__) == {
-        "CommandSpec", "LoadedSkill", "ManifestError", "Permissions", "RegistryError",
-        "SkillError", "SkillManifest", "SkillWarning", "ToolSpec", "UnsafeYamlError",
-        "WarningCode", "YamlError", "find_skill_file", "load_skill", "name_problems", "safe_load",
+        "ArchiveFormatError", "ArchiveLimitError", "ArchiveLimits", "CommandSpec", "Issue",
+        "IssueCode", "IssueSeverity", "LoadedSkill", "ManifestError", "NameDecision",
+        "NamePolicy", "NameVerdict", "PackageError", "PackageFile", "Permissions",
+        "RegistryError", "Scope", "SkillError", "SkillManifest", "SkillWarning", "ToolSpec",
+        "UnsafePathError", "UnsafeYamlError", "ValidationReport", "WarningCode", "YamlError",
+        "check_new_name", "content_hash", "find_skill_file", "hash_folder", "load_skill",
+        "name_problems", "pack", "read_folder", "safe_load", "unpack", "validate_for_publish",
+        "write_tree",
     }  # fmt: skip
     assert all(hasattr(registry, name) for name in registry.__all__)
+    assert set(scanner.__all__) == {
+        "RULES", "RULESET_VERSION", "Finding", "RuleInfo", "ScanReport", "Severity", "Verdict",
+        "scan",
+    }  # fmt: skip
 
 
 def test_registry_imports_nothing_of_ours() -> None:
@@ -577,3 +587,78 @@ def test_every_must_parse_corpus_skill_loads() -> None:
             continue
         assert skill.manifest.description
     assert failures == []
+
+
+# ----------------------------------------------------------------------------- metadata.openclaw
+
+
+def openclaw(
+    tmp_path: Path, block: object, *, key: str = "openclaw", **kwargs: object
+) -> LoadedSkill:
+    text = json.dumps(block) if not isinstance(block, str) else block
+    frontmatter = GOOD_FRONTMATTER + f"metadata:\n  {key}: '{text}'\n"
+    return load_skill(write_skill(tmp_path, frontmatter, **kwargs))  # type: ignore[arg-type]
+
+
+def openclaw_warnings(skill: LoadedSkill) -> list[str]:
+    return [w.message for w in skill.warnings if w.code is WarningCode.OPENCLAW_UNMAPPED]
+
+
+def test_openclaw_requirements_become_permissions(tmp_path: Path) -> None:
+    block = {
+        "emoji": "🔐",
+        "requires": {"bins": ["op", "jq"], "env": ["OP_TOKEN"]},
+        "primaryEnv": "OP_ACCOUNT",
+        "envVars": [{"name": "OP_VAULT", "required": False}],
+        "install": [{"kind": "brew", "formula": "1password-cli", "bins": ["op", "op-ssh"]}],
+    }
+    skill = openclaw(tmp_path, block)
+    assert skill.permissions.binaries == ("op", "jq", "op-ssh")
+    assert skill.permissions.env == ("OP_TOKEN", "OP_ACCOUNT", "OP_VAULT")
+    assert skill.permissions.network == ()
+    assert openclaw_warnings(skill) == [
+        "metadata.openclaw.install is not run by skillyard (brew 1password-cli)"
+    ]
+
+
+@pytest.mark.parametrize("key", ["clawdbot", "clawdis", "moltbot"])
+def test_older_openclaw_names_are_read_too(tmp_path: Path, key: str) -> None:
+    skill = openclaw(tmp_path, {"requires": {"bins": ["gh"]}}, key=key)
+    assert skill.permissions.binaries == ("gh",)
+
+
+@pytest.mark.parametrize(
+    ("block", "fragment"),
+    [
+        ({"requires": {"anyBins": ["rg", "grep"]}}, "any one is needed"),
+        ({"requires": {"config": ["browser.enabled"]}}, "requires.config"),
+        ({"os": ["darwin"]}, "os restrictions"),
+        ({"always": True}, "always"),
+        ({"requires": {"bins": ["bad name;rm"]}}, "'bad name;rm' is not a valid name"),
+        ({"requires": {"env": ["1BAD"]}}, "'1BAD' is not a valid name"),
+        (["not", "an", "object"], "not an object"),
+        ("{not json", "not an object"),
+    ],
+)
+def test_what_cannot_be_mapped_is_a_warning(tmp_path: Path, block: object, fragment: str) -> None:
+    messages = openclaw_warnings(openclaw(tmp_path, block))
+    assert any(fragment in message for message in messages), messages
+
+
+def test_a_sidecar_wins_over_openclaw_metadata(tmp_path: Path) -> None:
+    data = sidecar(permissions={"binaries": ["op"], "env": []})
+    skill = openclaw(tmp_path, {"requires": {"bins": ["op", "jq"], "env": ["TOKEN"]}}, sidecar=data)
+    assert skill.permissions.binaries == ("op",)
+    assert skill.permissions.env == ()
+    assert openclaw_warnings(skill) == [
+        "metadata.openclaw requires jq, TOKEN, which skill.yaml does not declare"
+    ]
+
+
+@pytest.mark.skipif(not (CORPUS / "INDEX.tsv").is_file(), reason=f"no skill corpus at {CORPUS}")
+def test_corpus_openclaw_metadata_maps_without_errors() -> None:
+    mapped = 0
+    for row in must_parse_rows():
+        skill = load_skill(CORPUS / Path(row["local_path"]).parent)
+        mapped += bool(skill.permissions.binaries or skill.permissions.env)
+    assert mapped >= 500  # 629 of all loadable corpus skills declare bins or env this way

@@ -1,0 +1,81 @@
+"""The registry's store: SQLite index with FTS5 search, blobs, publishers, the log.
+
+Open one with :meth:`Registry.open`; see :mod:`registry.store.registry`.
+"""
+
+from registry.store.errors import (
+    BadSignature,
+    BlobCorrupt,
+    BlobError,
+    BlobMissing,
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidPackage,
+    NameRejected,
+    NotFound,
+    PublishRefused,
+    ScanBlocked,
+    StoreError,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
+from registry.store.publish import PublishRequest
+from registry.store.records import (
+    ANONYMOUS,
+    FileEntry,
+    IssuedToken,
+    KeyRecord,
+    Principal,
+    Publisher,
+    SearchPage,
+    SearchQuery,
+    SkillRecord,
+    SkillSummary,
+    Sort,
+    TokenRecord,
+    ToolInfo,
+    VersionInfo,
+    VersionRecord,
+)
+from registry.store.registry import PublishResult, Registry
+from registry.store.settings import RegistrySettings
+
+__all__ = [
+    "ANONYMOUS",
+    "BadSignature",
+    "BlobCorrupt",
+    "BlobError",
+    "BlobMissing",
+    "Conflict",
+    "FileEntry",
+    "Forbidden",
+    "Gone",
+    "InvalidPackage",
+    "IssuedToken",
+    "KeyRecord",
+    "NameRejected",
+    "NotFound",
+    "Principal",
+    "PublishRefused",
+    "PublishRequest",
+    "PublishResult",
+    "Publisher",
+    "Registry",
+    "RegistrySettings",
+    "ScanBlocked",
+    "SearchPage",
+    "SearchQuery",
+    "SkillRecord",
+    "SkillSummary",
+    "Sort",
+    "StoreError",
+    "TokenRecord",
+    "ToolInfo",
+    "Unauthenticated",
+    "Unavailable",
+    "ValidationFailed",
+    "VersionInfo",
+    "VersionRecord",
+]

@@ -1,0 +1,1 @@
+"""The marketplace pages: server-rendered HTML with every skill-supplied byte escaped."""
