@@ -4,7 +4,7 @@ Tree::
 
     BrainError                    root of everything the brain raises
     ├── ConfigError               a setting is wrong; ``setting`` names it
-    │   ├── BadModelSpecError     ``model`` is not local, scripted:... or openai:MODEL
+    │   ├── BadModelSpecError     ``model`` or a fallback is not a known provider spec
     │   ├── LocalModelMissingError  the GGUF file or llama-cpp-python is missing
     │   └── BadScriptError        a ``scripted:PATH`` script is unreadable or malformed
     ├── ModelError                the provider failed; ``retryable``: may work later
@@ -12,12 +12,16 @@ Tree::
     │   ├── RateLimitedError      the provider said "slow down"; ``retry_after`` if known
     │   ├── ModelTimeoutError     the provider did not answer in time
     │   ├── ModelResponseError    an error answer or a malformed response
-    │   └── ScriptExhaustedError  a scripted conversation ran out of steps
+    │   ├── ScriptExhaustedError  a scripted conversation ran out of steps
+    │   └── FallbackExhaustedError  every provider of the fallback chain failed
     ├── TranscriptError           the SQLite transcript store failed
+    ├── GuardError                ``brain.guard.errors``: a saved turn or the approval store
     └── LoopProtocolError         the step machine was driven out of order (our bug)
 
 Every turn that does not complete ends in a ``TurnFailed`` whose ``code`` is a
-:class:`FailureCode`; :func:`failure_code` maps an exception onto that set.
+:class:`FailureCode`, or one of the guardrails' exit statuses (``token_budget``,
+``time_budget``, ``stuck``, ``format``); :func:`failure_code` maps an exception onto
+the first set.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = [
     "BrainError",
     "ConfigError",
     "FailureCode",
+    "FallbackExhaustedError",
     "LocalModelMissingError",
     "LoopProtocolError",
     "ModelError",
@@ -82,15 +87,19 @@ class ModelError(BrainError):
     """The model provider failed.
 
     ``retryable`` is true when the same request may succeed later (rate limit,
-    timeout, a 5xx); ``provider`` names the provider for logs.
+    timeout, a 5xx); ``provider`` names the provider for logs; ``status`` is
+    the HTTP status when the provider answered with one.
     """
 
     code = FailureCode.MODEL_ERROR
 
-    def __init__(self, message: str, *, provider: str, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, *, provider: str, retryable: bool = False, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.provider = provider
         self.retryable = retryable
+        self.status = status
 
 
 class ModelUnavailableError(ModelError):
@@ -98,8 +107,15 @@ class ModelUnavailableError(ModelError):
 
 
 class RateLimitedError(ModelError):
-    def __init__(self, message: str, *, provider: str, retry_after: float | None = None) -> None:
-        super().__init__(message, provider=provider, retryable=True)
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        retry_after: float | None = None,
+        status: int | None = 429,
+    ) -> None:
+        super().__init__(message, provider=provider, retryable=True, status=status)
         self.retry_after = retry_after
 
 
@@ -114,6 +130,19 @@ class ModelResponseError(ModelError):
 
 class ScriptExhaustedError(ModelError):
     pass
+
+
+class FallbackExhaustedError(ModelUnavailableError):
+    """Every provider of the chain failed; ``failures`` holds each one's error, in order."""
+
+    def __init__(self, failures: tuple[ModelError, ...]) -> None:
+        summary = "; ".join(f"{e.provider}: {e}" for e in failures)
+        super().__init__(
+            f"every model provider failed ({summary})",
+            provider=failures[-1].provider if failures else "fallback",
+            retryable=any(e.retryable for e in failures),
+        )
+        self.failures = failures
 
 
 class TranscriptError(BrainError):

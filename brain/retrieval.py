@@ -1,24 +1,22 @@
-"""Pick the skill tool a message is most likely about, for models that cannot choose.
+"""Word-overlap scores, and the choice of one tool inside a chosen skill.
 
-A plain lexical score: the query's content words (lower-cased, a trailing
-plural ``s`` dropped, stop words removed) matched against each document's
-words, each match weighted by ``ln(1 + N / df)`` so words shared by every
-document count for little.  A document must match at least one content word
-(``MIN_SCORE``) to be picked, so small talk such as ``hello`` stays plain chat.
-
-Weak spot (skeleton): no synonyms, no embeddings; the harness replaces this
-with ranked retrieval over the skill catalog (BM25/FTS5).
+Which *skill* a message is about is ranked by ``brain.discovery`` (BM25F,
+optionally fused with embeddings).  What stays here is the small scorer the
+brain uses among the few tools of one skill: the query's content words
+(lower-cased, a trailing plural ``s`` dropped, stop words removed) matched
+against each tool's words, each match weighted by ``ln(1 + N / df)`` so words
+shared by every tool count for little.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-__all__ = ["MIN_SCORE", "best_match", "scores", "terms"]
+from brain.skills import SkillTool
 
-MIN_SCORE = math.log(2)
+__all__ = ["pick_tool", "scores", "terms"]
 
 # Words too common in messages and skill descriptions to say which skill is meant.
 _STOP_WORDS = """a about all also an and any are as at be been but by can could do does for from get
@@ -46,10 +44,12 @@ def scores(query: str, documents: Sequence[str]) -> list[float]:
     return [sum(idf.get(t, 0.0) for t in wanted & d) for d in docs]
 
 
-def best_match(query: str, documents: Sequence[str]) -> int | None:
-    """Index of the best document scoring at least ``MIN_SCORE``; ties go to the first."""
-    ranked = scores(query, documents)
-    if not ranked:
-        return None
-    best = max(range(len(ranked)), key=lambda i: (ranked[i], -i))
-    return best if ranked[best] >= MIN_SCORE else None
+def pick_tool(query: str, tools: Sequence[SkillTool], commands: Collection[str]) -> SkillTool:
+    """The tool of one skill that ``query`` matches best; ``tools`` must not be empty.
+
+    Ties go to a command tool (one free-text argument is the easiest for a
+    small model to fill), then to the first tool.
+    """
+    ranked = scores(query, [t.search_text() for t in tools])
+    best = max(range(len(tools)), key=lambda i: (ranked[i], tools[i].name in commands, -i))
+    return tools[best]

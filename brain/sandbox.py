@@ -7,6 +7,9 @@ then starts the entrypoint *without a shell* as::
 
     [bwrap <isolation> --] prlimit <rlimits> -- python -I -S -B script.py
 
+(A registry skill with Python requirements runs with its own environment's
+``python -I -B`` instead: see :func:`registry.envs.skill_python`.)
+
 * **bubblewrap** (when :func:`sandbox_mode` is ``"bwrap"``): the whole
   filesystem read-only, a fresh ``/tmp``, ``/proc`` and ``/dev``; the caller's
   ``hidden`` dirs (the server's data dir, HOME) covered by empty tmpfs; only
@@ -58,10 +61,12 @@ from typing import Any, cast
 
 from brain.errors import BrainError
 from registry import LoadedSkill, ToolSpec
+from registry.envs import skill_python
 from registry.schemaerrors import schema_problems
 
 __all__ = [
     "PRLIMIT",
+    "ConfinedRun",
     "SandboxError",
     "SandboxLimits",
     "SandboxMode",
@@ -69,6 +74,9 @@ __all__ = [
     "ToolFailure",
     "ToolResult",
     "call_context",
+    "exit_problem",
+    "python_argv",
+    "run_confined",
     "run_tool",
     "sandbox_mode",
 ]
@@ -362,7 +370,10 @@ async def _run(
         message = f"arguments are over {call.limits.max_input_bytes} bytes of JSON"
         return _failed(ToolFailure.INVALID_INPUT, message)
     argv = _argv(call, hidden)
-    run = await _execute(argv, _environment(call, environ), call, stdin)
+    env = _environment(call, environ)
+    run = await _execute(
+        argv, env, stdin, cwd=call.work_dir, timeout_s=call.tool.timeout_s, limits=call.limits
+    )
     return _interpret(run, call)
 
 
@@ -378,24 +389,101 @@ def _stdin(call: _Call, arguments: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+# --------------------------------------------------------------------------- any confined process
+
+
+@dataclass(frozen=True, slots=True)
+class ConfinedRun:
+    """What one :func:`run_confined` process did.
+
+    ``stdout`` holds at most ``limits.max_output_bytes`` (``overflowed`` says
+    the process wrote more and was killed); ``stderr`` is the decoded tail of
+    at most ``limits.max_stderr_bytes``.  ``returncode`` is the raw status
+    (under bwrap a signal N shows as 128 + N); ``start_error`` says why the
+    process could not start at all.
+    """
+
+    stdout: bytes
+    stderr: str
+    returncode: int | None
+    timed_out: bool
+    overflowed: bool
+    start_error: str | None
+    mode: SandboxMode
+
+
+def python_argv() -> list[str]:
+    """The confined interpreter: isolated, stdlib only, no bytecode files (see below)."""
+    return [_python(), "-I", "-S", "-B"]
+
+
+async def run_confined(
+    argv: Sequence[str],
+    *,
+    stdin: bytes,
+    work_dir: Path,
+    timeout_s: float,
+    limits: SandboxLimits = SandboxLimits(),
+    hidden: Sequence[Path] = (),
+) -> ConfinedRun:
+    """Run ``argv`` (no shell) confined like a skill tool without network access.
+
+    ``work_dir`` must exist (else ``start_error``): it is the working
+    directory, ``HOME`` and ``TMPDIR``, and the only writable path under
+    bubblewrap, even when it lies inside one of the ``hidden`` dirs.  The environment holds only the
+    base variables.  Check ``sandbox_mode()`` first: in ``unavailable`` mode
+    this refuses (``start_error``).  Cancelling kills and reaps the process
+    before re-raising.
+    """
+    mode = _mode(limits)
+    if mode is SandboxMode.UNAVAILABLE:
+        message = f"{PRLIMIT} is missing, so the process cannot be confined"
+        return ConfinedRun(b"", "", None, False, False, message, mode)
+    full = [*_prlimit_argv(limits, timeout_s), *argv]
+    bwrap = _detect()[1]
+    if mode is SandboxMode.BWRAP and bwrap is not None:
+        isolation = _isolation_argv(
+            network=False,
+            hidden=hidden,
+            read_only=sorted(_interpreter_paths()),
+            writable=(work_dir,),
+            work_dir=work_dir,
+        )
+        full = [bwrap, *isolation, "--", *full]
+    env = _base_environment(work_dir)
+    run = await _execute(full, env, stdin, cwd=work_dir, timeout_s=timeout_s, limits=limits)
+    stderr = run.stderr.decode("utf-8", errors="replace")
+    return ConfinedRun(
+        bytes(run.stdout), stderr, run.returncode, run.timed_out, run.overflowed,
+        run.start_error, mode,
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------- command line
 
 
 def _argv(call: _Call, hidden: Sequence[Path]) -> list[str]:
-    confined = [*_prlimit_argv(call.limits, call.tool.timeout_s), *_interpreter_argv(call.tool)]
+    interpreter = _interpreter_argv(call.skill, call.tool)
+    confined = [*_prlimit_argv(call.limits, call.tool.timeout_s), *interpreter]
     bwrap = _detect()[1]
     if call.mode is not SandboxMode.BWRAP or bwrap is None:
         return confined
     return [bwrap, *_bwrap_argv(call, hidden), "--", *confined]
 
 
-def _interpreter_argv(tool: ToolSpec) -> list[str]:
+def _interpreter_argv(skill: LoadedSkill, tool: ToolSpec) -> list[str]:
     if tool.entrypoint.suffix != ".py":
         return [str(tool.entrypoint)]
+    own = skill_python(skill.path)
+    if own is not None:
+        # The skill's own environment (its requirements): no -S, so its site-packages
+        # load; -I still keeps PYTHON* variables and the user site out.  Not resolved:
+        # a venv's python finds its pyvenv.cfg through the link's own path.
+        return [str(own), "-I", "-B", str(tool.entrypoint)]
     # -I: no user site, no PYTHON* variables, no script dir on sys.path;
     # -S: no site-packages (first-party skills use the stdlib only);
     # -B: never write __pycache__ into the skill folder (it would change its hash).
-    return [_python(), "-I", "-S", "-B", str(tool.entrypoint)]
+    return [*python_argv(), str(tool.entrypoint)]
 
 
 @cache
@@ -420,27 +508,49 @@ def _prlimit_argv(limits: SandboxLimits, timeout_s: float) -> list[str]:
 
 
 def _bwrap_argv(call: _Call, hidden: Sequence[Path]) -> list[str]:
-    """Later mounts win, so: hide first, then re-expose what the tool needs."""
+    return _isolation_argv(
+        network=bool(call.skill.permissions.network),
+        hidden=hidden,
+        read_only=_exposed(call.skill),
+        writable=(call.work_dir, call.data_dir),
+        work_dir=call.work_dir,
+    )
+
+
+def _isolation_argv(
+    *,
+    network: bool,
+    hidden: Sequence[Path],
+    read_only: Sequence[str],
+    writable: Sequence[Path | None],
+    work_dir: Path,
+) -> list[str]:
+    """Later mounts win, so: hide first, then re-expose what the process needs."""
     args = list(_BWRAP_FIXED)
-    if not call.skill.permissions.network:
+    if not network:
         args.append("--unshare-net")
     # Real paths: a mount over a symlink would hide or expose the wrong thing.
     for dir_path in hidden:
         if dir_path.is_dir():
             args += ["--tmpfs", os.path.realpath(dir_path)]
-    for read_only in _exposed(call.skill):
-        args += ["--ro-bind", read_only, read_only]
-    for writable in (call.work_dir, call.data_dir):
-        if writable is not None:
-            real = os.path.realpath(writable)
+    for exposed in read_only:
+        args += ["--ro-bind", exposed, exposed]
+    for path in writable:
+        if path is not None:
+            real = os.path.realpath(path)
             args += ["--bind", real, real]
-    return [*args, "--chdir", os.path.realpath(call.work_dir)]
+    return [*args, "--chdir", os.path.realpath(work_dir)]
 
 
 def _exposed(skill: LoadedSkill) -> list[str]:
     """Read-only paths the tool needs even under a hidden dir or the fresh /tmp."""
-    paths = {sys.base_prefix, sys.base_exec_prefix, os.path.dirname(_python()), str(skill.path)}
-    return sorted(paths)
+    own = skill_python(skill.path)
+    env = [os.path.realpath(own.parent.parent)] if own is not None else []
+    return sorted({*_interpreter_paths(), str(skill.path), *env})
+
+
+def _interpreter_paths() -> set[str]:
+    return {sys.base_prefix, sys.base_exec_prefix, os.path.dirname(_python())}
 
 
 def _environment(call: _Call, environ: Mapping[str, str]) -> dict[str, str]:
@@ -450,9 +560,16 @@ def _environment(call: _Call, environ: Mapping[str, str]) -> dict[str, str]:
         # LD_* would let a skill load code into every binary it runs.
         if name in environ and name not in _BASE_ENV_NAMES and not name.startswith("LD_")
     }
-    work = str(call.work_dir)
-    env.update(PATH=_TOOL_PATH, LANG="C.UTF-8", HOME=work, TMPDIR=work, PYTHONDONTWRITEBYTECODE="1")
+    env.update(_base_environment(call.work_dir))
     return env
+
+
+def _base_environment(work_dir: Path) -> dict[str, str]:
+    work = str(work_dir)
+    return {
+        "PATH": _TOOL_PATH, "LANG": "C.UTF-8", "HOME": work, "TMPDIR": work,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- process
@@ -518,18 +635,26 @@ class _Collector(asyncio.SubprocessProtocol):
                 os.killpg(self._pid, signal.SIGKILL)
 
 
-async def _execute(argv: list[str], env: dict[str, str], call: _Call, stdin: bytes) -> _Run:
+async def _execute(
+    argv: list[str],
+    env: dict[str, str],
+    stdin: bytes,
+    *,
+    cwd: Path,
+    timeout_s: float,
+    limits: SandboxLimits,
+) -> _Run:
     run = _Run()
     loop = asyncio.get_running_loop()
     try:
         transport, collector = await loop.subprocess_exec(
-            lambda: _Collector(run, call.limits),
+            lambda: _Collector(run, limits),
             *argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
-            cwd=call.work_dir,
+            cwd=cwd,
             start_new_session=True,
         )
     except OSError as exc:
@@ -537,7 +662,7 @@ async def _execute(argv: list[str], env: dict[str, str], call: _Call, stdin: byt
         return run
     try:
         _feed(transport, stdin)
-        async with asyncio.timeout(call.tool.timeout_s):
+        async with asyncio.timeout(timeout_s):
             await asyncio.shield(collector.done)
     except TimeoutError:
         run.timed_out = True
@@ -578,7 +703,7 @@ def _interpret(run: _Run, call: _Call) -> ToolResult:
     if isinstance(envelope, dict) and "error" in envelope:
         return _failed(ToolFailure.TOOL_ERROR, envelope["error"]["message"], stderr)
     if run.returncode != 0:
-        return _failed(ToolFailure.CRASHED, _exit_problem(name, run.returncode, call.mode), stderr)
+        return _failed(ToolFailure.CRASHED, exit_problem(name, run.returncode, call.mode), stderr)
     if isinstance(envelope, str):
         return _failed(ToolFailure.BAD_OUTPUT, f"{name} {envelope}", stderr)
     return _checked_output(call.tool, envelope["output"], stderr)
@@ -613,7 +738,8 @@ _SIGNAL_HINTS: dict[int, str] = {
 }
 
 
-def _exit_problem(name: str, returncode: int | None, mode: SandboxMode) -> str:
+def exit_problem(name: str, returncode: int | None, mode: SandboxMode) -> str:
+    """``name exited with status 3`` or ``name was killed by SIGXCPU (why)``."""
     code = -1 if returncode is None else returncode
     signum = _signal_of(code, mode)
     if signum is None:

@@ -4,7 +4,11 @@ Loading: every folder under each of ``settings.skill_dirs`` (or the dir
 itself, when it holds a ``SKILL.md``) is read with the registry's lenient
 loader.  Later dirs override earlier ones by skill name, so user-installed
 skills shadow first-party ones.  A folder that fails to load is logged and
-skipped; start-up never fails because of one bad skill.
+skipped; start-up never fails because of one bad skill.  Skills installed
+from a registry (``<dir>/<owner>/<name>``, pinned in ``<dir>/skillyard.lock``)
+load only while their files hash to the pinned content hash and their scan
+verdict is not ``block`` (:func:`registry.install_check.check_installed`);
+the others are logged and kept in :attr:`SkillSet.refused` with the reason.
 
 Naming: tool ``T`` of skill ``S`` is exposed to models as ``S__T`` (two
 underscores).  Skill names use lowercase letters, digits and hyphens and tool
@@ -26,6 +30,7 @@ from pathlib import Path
 from brain.models.base import ToolDef
 from gateway.events import SkillSummary
 from registry.errors import RegistryError
+from registry.install_check import check_installed
 from registry.model import LoadedSkill, ToolSpec
 from registry.package import load_skill
 
@@ -64,8 +69,11 @@ class SkillTool:
 class SkillSet:
     """The loaded skills; immutable once built."""
 
-    def __init__(self, skills: Iterable[LoadedSkill]) -> None:
+    def __init__(
+        self, skills: Iterable[LoadedSkill], refused: Mapping[str, str] | None = None
+    ) -> None:
         self._skills: dict[str, LoadedSkill] = {s.name: s for s in skills}
+        self._refused = dict(refused or {})
         self._tools = {
             t.name: t
             for s in self._skills.values()
@@ -76,15 +84,21 @@ class SkillSet:
     def load(cls, dirs: Sequence[Path]) -> SkillSet:
         """Load every skill folder under ``dirs``; later dirs win by name."""
         found: dict[str, LoadedSkill] = {}
-        for folder in (f for d in dirs for f in _skill_folders(d)):
+        refused: dict[str, str] = {}
+        for folder in (f for d in dirs for f in _skill_folders(d, refused)):
             skill = _load_one(folder)
             if skill is not None:
                 found[skill.name] = skill
-        return cls(sorted(found.values(), key=lambda s: s.name))
+        return cls(sorted(found.values(), key=lambda s: s.name), refused)
 
     @property
     def skills(self) -> Mapping[str, LoadedSkill]:
         return self._skills
+
+    @property
+    def refused(self) -> Mapping[str, str]:
+        """Registry installs that were not loaded (``owner/name`` → why)."""
+        return self._refused
 
     @property
     def tools(self) -> tuple[SkillTool, ...]:
@@ -93,6 +107,14 @@ class SkillSet:
     def tool(self, name: str) -> SkillTool | None:
         """The tool exposed as ``name``, or None."""
         return self._tools.get(name)
+
+    def tools_of(self, skill_name: str) -> tuple[SkillTool, ...]:
+        """The tools of ``skill_name``, in declaration order (empty if unknown or none)."""
+        skill = self._skills.get(skill_name)
+        if skill is None:
+            return ()
+        found = (self._tools.get(exposed_name(skill.name, spec.name)) for spec in skill.tools)
+        return tuple(t for t in found if t is not None)
 
     def command_tool(self, skill_name: str) -> tuple[SkillTool, str] | None:
         """The tool and argument name behind ``/<skill_name>``, or None."""
@@ -121,7 +143,7 @@ def _summary(skill: LoadedSkill) -> SkillSummary:
     return SkillSummary(skill.name, skill.manifest.description, tools, command)
 
 
-def _skill_folders(root: Path) -> list[Path]:
+def _skill_folders(root: Path, refused: dict[str, str]) -> list[Path]:
     if _has_manifest(root):
         return [root]
     try:
@@ -131,7 +153,20 @@ def _skill_folders(root: Path) -> list[Path]:
     except OSError as exc:
         log.warning("skill dir %s is not readable: %s", root, exc)
         return []
-    return [c for c in children if c.is_dir() and not c.name.startswith(".") and _has_manifest(c)]
+    visible = (c for c in children if c.is_dir() and not c.name.startswith("."))
+    return [c for c in visible if _has_manifest(c)] + _installed_folders(root, refused)
+
+
+def _installed_folders(root: Path, refused: dict[str, str]) -> list[Path]:
+    """The registry installs under ``root`` that still match the lockfile."""
+    folders = []
+    for state in check_installed(root):
+        if state.problem is None:
+            folders.append(state.folder)
+        else:
+            refused[state.skill] = state.problem
+            log.warning("refusing skill %s: %s", state.skill, state.problem)
+    return folders
 
 
 def _has_manifest(folder: Path) -> bool:

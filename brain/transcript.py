@@ -9,6 +9,12 @@ need a worker thread.
 Only complete turns are appended (see ``brain.loop``), so history never holds
 a tool call without its result.  :meth:`Transcript.recent` still starts the
 window at a user message, so trimming cannot split a tool chain either.
+
+An assistant message's provider-native copy (``Message.native``: MiniMax's
+``<think>`` content or ``reasoning_details``, Anthropic thinking blocks with
+their signatures) is kept in the ``native`` column, as the exact text the
+provider produced, so that the next turn replays it unchanged.  Databases
+written before that column existed get it on open (``_MIGRATIONS``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from brain.errors import TranscriptError
-from brain.models.base import Message, Role, ToolCall
+from brain.models.base import Message, NativePayload, Role, ToolCall
 
 __all__ = ["Transcript"]
 
@@ -32,11 +38,19 @@ CREATE TABLE IF NOT EXISTS brain_messages (
     tool_calls TEXT,
     tool_call_id TEXT,
     created_at REAL NOT NULL,
+    native TEXT,
     PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID
 """
 
-_Row = tuple[str, str, str | None, str | None]
+# Columns added after the first release: (name, ALTER statement), applied in order.
+_MIGRATIONS = (("native", "ALTER TABLE brain_messages ADD COLUMN native TEXT"),)
+_INSERT = (
+    "INSERT INTO brain_messages (conversation_id, seq, role, content, tool_calls,"
+    " tool_call_id, created_at, native) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+_Row = tuple[str, str, str | None, str | None, str | None]
 
 
 class Transcript:
@@ -54,6 +68,7 @@ class Transcript:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
             db.execute(_SCHEMA)
+            _migrate(db)
         except (OSError, sqlite3.Error) as exc:
             raise TranscriptError(f"cannot open transcript store {path}: {exc}") from exc
         return cls(db)
@@ -65,7 +80,7 @@ class Transcript:
         """The last ``limit`` messages or fewer, oldest first, starting at a user message."""
         try:
             rows: list[_Row] = self._db.execute(
-                "SELECT role, content, tool_calls, tool_call_id FROM brain_messages"
+                "SELECT role, content, tool_calls, tool_call_id, native FROM brain_messages"
                 " WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?",
                 (conversation_id, limit),
             ).fetchall()
@@ -77,7 +92,7 @@ class Transcript:
         return tuple(messages)
 
     def append(self, conversation_id: str, messages: Sequence[Message], *, now: float) -> None:
-        rows = [(conversation_id, *_encode(m), now) for m in messages]
+        rows = [(conversation_id, *_encode(m), now, _encode_native(m.native)) for m in messages]
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -89,7 +104,7 @@ class Transcript:
                         (conversation_id,),
                     ).fetchone()
                 self._db.executemany(
-                    "INSERT INTO brain_messages VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    _INSERT,
                     [(r[0], last + i, *r[1:]) for i, r in enumerate(rows, start=1)],
                 )
             except BaseException:
@@ -120,12 +135,47 @@ def _encode(message: Message) -> tuple[str, str, str | None, str | None]:
     return message.role.value, message.content, calls, message.tool_call_id
 
 
+def _encode_native(native: NativePayload | None) -> str | None:
+    if native is None:
+        return None
+    return json.dumps({"producer": native.producer, "body": native.body}, ensure_ascii=False)
+
+
 def _decode(row: _Row) -> Message:
-    role, content, calls, tool_call_id = row
+    role, content, calls, tool_call_id, native = row
     try:
-        if calls is None:  # most rows: skip the JSON parser
-            return Message(Role(role), content, (), tool_call_id)
-        tool_calls = tuple(ToolCall(c["id"], c["name"], c["arguments"]) for c in json.loads(calls))
-        return Message(Role(role), content, tool_calls, tool_call_id)
+        tool_calls: tuple[ToolCall, ...] = ()
+        if calls is not None:  # most rows have none: skip the JSON parser
+            tool_calls = tuple(
+                ToolCall(c["id"], c["name"], c["arguments"]) for c in json.loads(calls)
+            )
+        return Message(Role(role), content, tool_calls, tool_call_id, _decode_native(native))
     except (ValueError, KeyError, TypeError) as exc:
         raise TranscriptError(f"corrupt transcript row: {exc}") from exc
+
+
+def _decode_native(text: str | None) -> NativePayload | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    producer, body = value["producer"], value["body"]
+    if not isinstance(producer, str) or not isinstance(body, str):
+        raise TypeError("native payload needs a producer and a body text")
+    return NativePayload(producer, body)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a table created by an older release up to :data:`_SCHEMA`.
+
+    Each step is idempotent and races safely with another process doing the
+    same: a column that appeared meanwhile is taken as done.
+    """
+    present = {row[1] for row in db.execute("PRAGMA table_info(brain_messages)")}
+    for column, statement in _MIGRATIONS:
+        if column in present:
+            continue
+        try:
+            db.execute(statement)
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise

@@ -14,15 +14,28 @@ back (:class:`SentMessage`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from starlette.routing import BaseRoute
+
+from gateway.events import ApprovalDecision, InboundMessage, Sender
 
 __all__ = [
+    "AdapterSettings",
     "ApprovalButtons",
+    "ButtonPress",
     "Capabilities",
+    "ChannelAdapter",
     "Dialect",
     "EditMessage",
+    "Inbound",
+    "InboundSink",
     "LengthUnit",
+    "Readiness",
     "ReplyOp",
     "ReplyTarget",
     "SendMessage",
@@ -96,7 +109,14 @@ class SendMessage:
 
 @dataclass(frozen=True, slots=True)
 class EditMessage:
-    """Replace the text of a message this channel sent earlier."""
+    """Replace the text of a message this channel sent earlier.
+
+    Afterwards the message shows ``text`` and no buttons: this is how an
+    approval request's buttons go once it is decided, on every platform
+    (Telegram drops an inline keyboard an edit does not repeat; Slack and
+    Discord keep blocks and components unless told to drop them, so their
+    adapters send an empty set).
+    """
 
     target: ReplyTarget
     message_id: str
@@ -116,3 +136,97 @@ class SentMessage:
     """What the platform answered to a :class:`SendMessage`."""
 
     message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    """Someone pressed an approval button in a chat."""
+
+    channel: str
+    account: str
+    conversation_id: str
+    thread_id: str | None
+    sender: Sender
+    request_id: str
+    decision: ApprovalDecision
+
+
+Inbound = InboundMessage | ButtonPress
+InboundSink = Callable[[Inbound], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterSettings:
+    """What an adapter is built from (the gateway maps its config onto this).
+
+    ``secrets`` holds the channel's environment variables that are set
+    (``TELEGRAM_BOT_TOKEN`` …); an adapter missing one raises
+    ``ChannelConfigError`` naming it.  The URLs point an adapter at a server
+    other than the platform's (a local fake in tests, a proxy in production).
+    ``public_url`` is where the platform reaches our webhooks.  Whether a reply
+    streams is the channel host's choice (``HostedChannel.stream``), not the
+    adapter's: an adapter reports what its platform can do.
+    """
+
+    mode: str | None = None
+    api_base_url: str | None = None
+    file_base_url: str | None = None
+    gateway_url: str | None = None
+    public_url: str | None = None
+    data_dir: Path = Path(".")
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+class Readiness(Protocol):
+    """How :meth:`ChannelAdapter.run` reports its connection to the host.
+
+    Call it when the adapter can receive and send (again after recovering).
+    An adapter that notices a problem but recovers without leaving ``run``
+    (discord.py resumes its gateway session, Slack's Socket Mode client
+    reopens its WebSocket, a Telegram long poll is cut) calls :meth:`lost`
+    with the reason, so that ``/readyz`` shows it until the next call.  A
+    failure that ends ``run`` needs no call: the host reports it.
+    """
+
+    def __call__(self) -> None: ...
+
+    def lost(self, reason: str) -> None: ...
+
+
+class ChannelAdapter(Protocol):
+    """A platform connection, owned and restarted by the gateway's channel host.
+
+    :meth:`run` connects, reports ``ready()`` once it can receive and send,
+    hands every inbound message or button press to ``sink`` (already
+    normalised), and returns only when cancelled; it raises a
+    ``channels.errors.ChannelError`` when the connection fails, and the host
+    restarts it with backoff.  Messages reach the sink with their attachments
+    as platform references only (no ``local_path``): nothing is downloaded
+    before the host has decided to answer.  :meth:`perform` does one reply
+    operation.
+    """
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def account(self) -> str:
+        """The bot's own id on the platform; known once ``ready()`` was called."""
+        ...
+
+    async def run(self, sink: InboundSink, ready: Readiness) -> None: ...
+
+    async def fetch_attachments(self, message: InboundMessage) -> InboundMessage:
+        """``message`` with its files downloaded (``local_path`` set on each one that
+        could be fetched within the size cap).  The host calls it only for a
+        message it accepted, while ``run`` is running.  A file that cannot be
+        fetched is logged and left as a reference; ``ChannelError`` is raised
+        only when the platform cannot be asked at all (not connected), and the
+        host then passes the message on without its files."""
+        ...
+
+    async def perform(self, op: ReplyOp) -> SentMessage | None: ...
+
+    def http_routes(self) -> Sequence[BaseRoute]:
+        """Routes to mount on the gateway's port (webhooks); empty for pull-based modes."""
+        ...

@@ -15,12 +15,22 @@ the text goes on in a new one.  Where it cannot edit, nothing is posted until
 the final text, which is then split into as many messages as it needs.  Every
 message is formatted in the platform's dialect and fits its limit *after*
 formatting.  The final text always wins over whatever was streamed.
+
+An approval request is a message of its own, with buttons where the platform
+has them.  The streamer remembers which message asked (its id comes back
+through :meth:`ReplyStreamer.sent` like any other); once the request is
+decided, :meth:`ReplyStreamer.resolved` edits that message to say who decided
+and what — an :class:`~channels.base.EditMessage`, which also drops the
+buttons, so the same request cannot be answered twice from the chat.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from channels.approvals import NO_BUTTONS_HINT
 from channels.base import (
     ApprovalButtons,
     Capabilities,
@@ -33,10 +43,40 @@ from channels.base import (
 )
 from channels.chunking import MIN_LIMIT, measure, split_text
 from channels.markdown import render
+from gateway.events import (
+    ApprovalDecision,
+    ApprovalRequested,
+    FinalReply,
+    InboundMessage,
+    ReplyEvent,
+    RunStatus,
+    TextDelta,
+    TurnFailed,
+    Typing,
+)
 
-__all__ = ["TYPING_INTERVAL_S", "ReplyStreamer", "layout"]
+__all__ = ["TYPING_INTERVAL_S", "ReplyStreamer", "layout", "reply_target"]
 
 TYPING_INTERVAL_S = 4.0  # Telegram shows "typing" for 5 s, Discord for 10 s
+_VERDICTS = {ApprovalDecision.APPROVE: "✅ Approved", ApprovalDecision.DENY: "❌ Denied"}
+_MARKUP = re.compile(r"[*_~`\[\]<>|]")  # a name is shown as it is, never formatted
+
+
+@dataclass(slots=True)
+class _Asked:
+    """An approval request this streamer posted; ``message_id`` once it came back."""
+
+    summary: str
+    send: SendMessage
+    message_id: str | None = None
+
+
+def reply_target(message: InboundMessage) -> ReplyTarget:
+    """Where the answer to ``message`` goes: its conversation and thread, threaded
+    to it.  Normalisers build ids as ``<scope>:<platform message id>``."""
+    conversation = message.conversation
+    platform_id = message.id.rsplit(":", 1)[-1]
+    return ReplyTarget(conversation.id, conversation.thread_id, reply_to=platform_id)
 
 
 def layout(text: str, caps: Capabilities) -> list[str]:
@@ -74,9 +114,26 @@ class ReplyStreamer:
         self._pending: list[SendMessage] = []  # sends whose ids have not come back
         self._last_edit = float("-inf")
         self._last_typing = float("-inf")
+        self._asked: dict[str, _Asked] = {}  # request id -> the message that asks
         self.finished = False
 
     # -- events of the run ------------------------------------------------
+
+    def feed(self, reply: ReplyEvent) -> list[ReplyOp]:
+        """What to do on the platform for one of the run's events, in order."""
+        match reply:
+            case TextDelta(text=text):
+                return self.delta(text)
+            case Typing():
+                return self.typing()
+            case ApprovalRequested(request_id=request_id, summary=summary):
+                return self.approval(request_id, summary)
+            case FinalReply(text=text, status=status):
+                return self.final(text, stopped=status is RunStatus.STOPPED)
+            case TurnFailed(code=code, message=message):
+                return self.failed(code, message)
+            case _:  # tool activity is not shown in chats
+                return []
 
     def delta(self, text: str) -> list[ReplyOp]:
         self._text += text
@@ -116,9 +173,26 @@ class ReplyStreamer:
         """A separate message asking for a decision, with buttons where possible."""
         if self._caps.buttons:
             text = render(f"Approve this action?\n{summary}", self._caps.dialect)
-            return [SendMessage(self._target, text, ApprovalButtons(request_id))]
-        text = f"Approve this action?\n{summary}\nReply /approve or /deny."
-        return [SendMessage(self._target, render(text, self._caps.dialect))]
+            send = SendMessage(self._target, text, ApprovalButtons(request_id))
+        else:
+            text = f"Approve this action?\n{summary}\n{NO_BUTTONS_HINT}"
+            send = SendMessage(self._target, render(text, self._caps.dialect))
+        self._asked[request_id] = _Asked(summary, send)
+        return [send]
+
+    def resolved(
+        self, request_id: str, decision: ApprovalDecision, by: str | None = None
+    ) -> list[ReplyOp]:
+        """Show on the message that asked what was decided (and by whom, when
+        known), without its buttons; nothing where that message is unknown or
+        cannot be edited."""
+        asked = self._asked.pop(request_id, None)
+        if asked is None or asked.message_id is None or not self._caps.edits:
+            return []
+        who = _MARKUP.sub("", by).strip() if by else ""
+        verdict = f"{_VERDICTS[decision]} by {who}." if who else f"{_VERDICTS[decision]}."
+        text = render(f"{asked.summary}\n\n{verdict}", self._caps.dialect)
+        return [EditMessage(self._target, asked.message_id, text)]
 
     # -- results from the platform ----------------------------------------
 
@@ -128,6 +202,10 @@ class ReplyStreamer:
             if pending is op:
                 del self._pending[index]
                 self._ids.append(result.message_id)
+                return
+        for asked in self._asked.values():
+            if asked.send is op:
+                asked.message_id = result.message_id
                 return
 
     # -- internals ---------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import math
@@ -31,20 +32,32 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from brain import Brain, BrainSettings
+from brain.guard import DEFAULT_ALLOW, Budgets, GuardSettings, PermissionPolicy, StuckThresholds
+from brain.models import PROVIDER_ENV_VARS, Sampling
+from brain.settings import ContextSettings, DiscoverySettings, ToolSettings
+from channels.base import AdapterSettings
 from channels.web import STATIC_DIR
 from gateway import __version__
+from gateway.access import AccessPolicy, DmPolicy, GroupPolicy
 from gateway.auth import AccessToken, check_bind_allowed, resolve_token
 from gateway.bus import InProcessBus
-from gateway.config import Config
+from gateway.channel_host import ChannelHost, HostedChannel
+from gateway.config import ChannelSettings, Config
 from gateway.hub import EventHub
 from gateway.methods import Methods, ServerFacts
+from gateway.pairing import PairingStore
 from gateway.protocol import Limits, ServerInfo
 from gateway.router import Router, RouterSettings
 from gateway.server import AppParts, create_app
 from gateway.sessions import QueueMode
 from gateway.store import GatewayStore
+from registry.files import ArchiveLimits
+from registry.server.host import HostSettings, host_routes, open_registry
+from registry.server.ratelimit import RateSettings
+from registry.store import Registry
 
 __all__ = [
     "RunningServer",
@@ -67,6 +80,8 @@ class Runtime:
     router: Router
     brain: Brain
     methods: Methods
+    channels: ChannelHost
+    registry: Registry | None = None
 
 
 def first_party_skills_dir() -> Path:
@@ -91,6 +106,61 @@ def brain_settings(config: Config) -> BrainSettings:
         max_steps=config.model.max_steps,
         local_model_path=config.model.local_model_path,
         approval_required_tools=config.skills.approval_required,
+        tools=tool_settings(config),
+        openai_context_window=config.model.context_window,
+        openai_timeout_s=config.model.timeout_s,
+        openai_max_retries=config.model.max_retries,
+        model_fallback=config.model.fallback,
+        model_env={k: v for k, v in config.model.env.items() if k in PROVIDER_ENV_VARS},
+        model_sampling=Sampling.from_mapping(config.model.sampling),
+        history_limit=config.context.max_messages,
+        context=context_settings(config),
+        guard=guard_settings(config),
+        discovery=DiscoverySettings(**config.discovery),
+    )
+
+
+def guard_settings(config: Config) -> GuardSettings:
+    """The brain's guardrails; what the config leaves out keeps the brain's default."""
+    rules, limits, defaults = config.permissions, config.guard, GuardSettings()
+    allow = DEFAULT_ALLOW if rules.allow is None else rules.allow
+    policy = PermissionPolicy.from_config(rules.mode, allow=allow, ask=rules.ask, deny=rules.deny)
+    budgets = Budgets(
+        max_tokens=limits.max_tokens or defaults.budgets.max_tokens,
+        max_seconds=limits.max_seconds or defaults.budgets.max_seconds,
+    )
+    requeries = defaults.max_requeries if limits.max_requeries is None else limits.max_requeries
+    stuck = StuckThresholds(**limits.stuck)
+    return GuardSettings(permissions=policy, budgets=budgets, stuck=stuck, max_requeries=requeries)
+
+
+def context_settings(config: Config) -> ContextSettings:
+    context, memory = config.context, config.memory
+    return ContextSettings(
+        compact_at=context.compact_at,
+        keep_fraction=context.keep_fraction,
+        reserve_tokens=context.reserve_tokens,
+        summary_tokens=context.summary_tokens,
+        summariser=context.summariser,
+        knowledge_top_k=context.knowledge_top_k,
+        catalog_entries=context.catalog_entries,
+        catalog_tokens=context.catalog_tokens,
+        persona_chars=memory.persona_chars,
+        user_chars=memory.user_chars,
+        task_chars=memory.task_chars,
+    )
+
+
+def tool_settings(config: Config) -> ToolSettings:
+    tools = config.tools
+    return ToolSettings(
+        output_cap_chars=tools.output_cap_chars,
+        http_allowlist=tools.http_allowlist,
+        http_timeout_s=tools.http_timeout_s,
+        python_timeout_s=tools.python_timeout_s,
+        python_memory_bytes=tools.python_memory_mb * 1024 * 1024,
+        python_require_isolation=tools.python_require_isolation,
+        sql_timeout_s=tools.sql_timeout_s,
     )
 
 
@@ -108,45 +178,88 @@ def protocol_limits(config: Config) -> Limits:
 
 @asynccontextmanager
 async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runtime]:
-    """Every service, started in order and stopped in reverse order."""
+    """Every service, started in order and stopped in reverse order.
+
+    On the way out, running turns get ``shutdown_grace_s`` to finish while the
+    channels can still deliver their replies; then the channels disconnect,
+    the router stops what is left, the brain and the database close.
+    """
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    store = GatewayStore.open(config.data_dir / "state.db")
-    try:
+    hosted = hosted_channels(config)  # a misconfigured channel fails before anything starts
+    async with contextlib.AsyncExitStack() as stack:
+        store = GatewayStore.open(config.data_dir / "state.db")
+        stack.callback(store.close)
         brain = await Brain.open(brain_settings(config))
-        try:
-            async with _router(config, store, brain) as (router, hub):
-                methods = Methods(
-                    token=token,
-                    store=store,
-                    hub=hub,
-                    router=router,
-                    bus=InProcessBus(brain),
-                    limits=protocol_limits(config),
-                    facts=ServerFacts(version=__version__, started_at=time.time()),
-                )
-                yield Runtime(config, token, store, hub, router, brain, methods)
-                finished = await router.wait_idle(config.server.shutdown_grace_s)
-                if not finished:
-                    log.warning("stopping the turns still running after the grace period")
-        finally:
-            await brain.aclose()
-    finally:
-        store.close()
+        stack.push_async_callback(brain.aclose)
+        hub = EventHub(store)
+        router = await stack.enter_async_context(_router(config, store, hub, brain))
+        pairing = PairingStore.open(config.data_dir / "state.db", clock=time.time)
+        stack.callback(pairing.close)
+        channels = await stack.enter_async_context(
+            ChannelHost(hosted, router=router, hub=hub, pairing=pairing)
+        )
+        registry = None
+        if config.registry.enabled:
+            # Blocking: opening may rescan stored versions when the scanner's rules changed.
+            registry = await asyncio.to_thread(
+                open_registry, config.data_dir / "registry", registry_host_settings(config)
+            )
+            stack.callback(registry.close)
+        # Turns saved at an approval before the last stop continue as new runs.
+        resumed = router.resume(await InProcessBus(brain).resumptions())
+        if resumed:
+            log.info("continuing %d turn(s) that wait for an approval", len(resumed))
+        methods = Methods(
+            token=token,
+            store=store,
+            hub=hub,
+            router=router,
+            bus=InProcessBus(brain),
+            limits=protocol_limits(config),
+            facts=ServerFacts(version=__version__, started_at=time.time()),
+        )
+        yield Runtime(config, token, store, hub, router, brain, methods, channels, registry)
+        if not await router.wait_idle(config.server.shutdown_grace_s):
+            log.warning("stopping the turns still running after the grace period")
+        brain.drain()  # turns stopped now keep their approval requests for the next start
 
 
-@asynccontextmanager
-async def _router(
-    config: Config, store: GatewayStore, brain: Brain
-) -> AsyncIterator[tuple[Router, EventHub]]:
-    hub = EventHub(store)
+def _router(config: Config, store: GatewayStore, hub: EventHub, brain: Brain) -> Router:
     settings = RouterSettings(
         queue_mode=QueueMode(config.sessions.queue_mode),
         max_concurrent_turns=config.sessions.max_concurrent_turns,
         max_queued_per_session=config.sessions.max_queued_per_session,
         turn_timeout_s=config.sessions.turn_timeout_s,
     )
-    async with Router(store=store, hub=hub, bus=InProcessBus(brain), settings=settings) as router:
-        yield router, hub
+    return Router(store=store, hub=hub, bus=InProcessBus(brain), settings=settings)
+
+
+def hosted_channels(config: Config) -> list[HostedChannel]:
+    """An adapter for every enabled channel (its library is imported only then)."""
+    return [_hosted(settings, config.data_dir) for settings in config.channels if settings.enabled]
+
+
+def _hosted(settings: ChannelSettings, data_dir: Path) -> HostedChannel:
+    # Imported by name so that a channel's library is loaded only when it is used.
+    module = importlib.import_module(f"channels.{settings.name}")
+    adapter = module.create_adapter(
+        AdapterSettings(
+            mode=settings.mode,
+            api_base_url=settings.api_base_url,
+            file_base_url=settings.file_base_url,
+            gateway_url=settings.gateway_url,
+            public_url=settings.public_url,
+            data_dir=data_dir / "channels" / settings.name,
+            secrets=settings.secrets,
+        )
+    )
+    policy = AccessPolicy(
+        dm_policy=DmPolicy(settings.dm_policy),
+        allow_from=settings.allow_from,
+        group_policy=GroupPolicy(settings.group_policy),
+        require_mention=settings.require_mention,
+    )
+    return HostedChannel(adapter, policy, stream=settings.stream)
 
 
 def readiness(runtime: Runtime) -> Callable[[], dict[str, str]]:
@@ -154,6 +267,35 @@ def readiness(runtime: Runtime) -> Callable[[], dict[str, str]]:
         return {"store": runtime.store.check(), "router": runtime.router.check()}
 
     return checks
+
+
+def registry_host_settings(config: Config) -> HostSettings:
+    section = config.registry
+    return HostSettings(
+        rate=RateSettings(rate_per_s=section.rate_per_sec, burst=float(section.burst)),
+        max_archive_bytes=section.max_archive_bytes,
+        limits=ArchiveLimits(
+            max_files=section.max_files,
+            max_file_bytes=section.max_file_bytes,
+            max_total_bytes=section.max_total_bytes,
+        ),
+    )
+
+
+def registry_mounts(runtime: Runtime) -> list[BaseRoute]:
+    """``/api/v1`` and ``/marketplace``; the gateway's access token is the registry's admin."""
+    if runtime.registry is None:
+        return []
+
+    def is_admin(presented: str) -> bool:
+        return runtime.token.principal_for(presented) is not None
+
+    settings = registry_host_settings(runtime.config)
+    return host_routes(runtime.registry, settings, is_admin)
+
+
+def webhook_routes(runtime: Runtime) -> list[BaseRoute]:
+    return [route for hosted in runtime.channels.hosted for route in hosted.adapter.http_routes()]
 
 
 async def serve(config: Config, *, announce: Callable[[str], None] = print) -> None:
@@ -242,6 +384,8 @@ def _uvicorn_config(config: Config, runtime: Runtime) -> uvicorn.Config:
         server_info=ServerInfo(name="skillyard", version=__version__),
         static_dir=STATIC_DIR,
         readiness=readiness(runtime),
+        channel_status=runtime.channels.status,
+        extra_routes=[*webhook_routes(runtime), *registry_mounts(runtime)],
         max_connections=config.limits.max_connections,
     )
     return uvicorn.Config(

@@ -7,6 +7,11 @@ generator early (or cancelling the task that drives it) stops the turn.
 :class:`InProcessBus` is the default for one process: it calls a
 :class:`Brain` living in the same event loop.  A scale-out bus (Redis Streams)
 implements the same interface with the brain in another process.
+
+Runs normally start from a user message.  The one other way is a
+:class:`~gateway.events.Resumption`: a turn the brain saved at an approval
+outlived the process that ran it; the composition root asks for them once at
+start-up (:meth:`Bus.resumptions`) and the router runs each as a new run.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
-from gateway.events import ApprovalDecision, ReplyEvent, SkillSummary, TurnRequest
+from gateway.events import ApprovalDecision, ReplyEvent, Resumption, SkillSummary, TurnRequest
 
 __all__ = ["Brain", "Bus", "InProcessBus"]
 
@@ -32,6 +37,10 @@ class Brain(Protocol):
         """Settle a pending approval; False if no such request is pending."""
         ...
 
+    async def resumptions(self) -> Sequence[Resumption]:
+        """Saved turns that no running turn is continuing; ask once, at start-up."""
+        ...
+
     def list_skills(self) -> Sequence[SkillSummary]: ...
 
 
@@ -41,6 +50,8 @@ class Bus(Protocol):
     async def resolve_approval(
         self, request_id: str, decision: ApprovalDecision, *, decided_by: str
     ) -> bool: ...
+
+    async def resumptions(self) -> Sequence[Resumption]: ...
 
     def list_skills(self) -> Sequence[SkillSummary]: ...
 
@@ -58,6 +69,9 @@ class InProcessBus:
         self, request_id: str, decision: ApprovalDecision, *, decided_by: str
     ) -> bool:
         return await self._brain.resolve_approval(request_id, decision, decided_by=decided_by)
+
+    async def resumptions(self) -> Sequence[Resumption]:
+        return await self._brain.resumptions()
 
     def list_skills(self) -> Sequence[SkillSummary]:
         return self._brain.list_skills()

@@ -29,11 +29,13 @@ __all__ = [
     "AttachmentKind",
     "Conversation",
     "ConversationKind",
+    "ExitStatus",
     "FinalReply",
     "InboundMessage",
     "Mention",
     "RawPayload",
     "ReplyEvent",
+    "Resumption",
     "RunStatus",
     "Sender",
     "SessionKey",
@@ -44,6 +46,7 @@ __all__ = [
     "TurnFailed",
     "TurnRequest",
     "Typing",
+    "exit_status_of",
 ]
 
 
@@ -219,7 +222,8 @@ class TurnRequest:
     ``conversation_id`` keys the brain's transcript; it changes when the user
     starts afresh (``/new``) while ``session`` stays the same.  ``messages``
     holds one message, or several when the session collects messages that
-    arrived during the previous turn.
+    arrived during the previous turn.  ``resume`` names a :class:`Resumption`'s
+    checkpoint: such a run continues a turn the brain saved, and has no messages.
     """
 
     run_id: str
@@ -227,9 +231,10 @@ class TurnRequest:
     conversation_id: str
     user: str
     messages: tuple[InboundMessage, ...]
+    resume: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.messages:
+        if not self.messages and self.resume is None:
             raise ValueError("a turn needs at least one message")
 
     @property
@@ -246,6 +251,32 @@ class ToolPhase(StrEnum):
 class RunStatus(StrEnum):
     COMPLETED = "completed"
     STOPPED = "stopped"
+
+
+class ExitStatus(StrEnum):
+    """Why a run ended: every run ends with exactly one, shown to the user.
+
+    ``FinalReply`` runs end ``completed``, ``denied`` (the reply came without an
+    action a person or a rule refused) or ``stopped``/``interrupted``; the others
+    end a ``TurnFailed``.  The budgets (``step_limit``, ``token_budget``,
+    ``time_budget``), ``stuck`` (a loop detector stopped it) and ``format`` (the
+    model's structured output stayed invalid after its re-asks) are the brain's
+    guardrails; ``interrupted`` means a shutdown or restart cut the run short.
+    """
+
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    DENIED = "denied"
+    STEP_LIMIT = "step_limit"
+    TOKEN_BUDGET = "token_budget"  # noqa: S105 - a status name, not a secret
+    TIME_BUDGET = "time_budget"
+    STUCK = "stuck"
+    FORMAT = "format"
+    MODEL_ERROR = "model_error"
+    TOOL_ERROR = "tool_error"
+    BAD_REQUEST = "bad_request"
+    INTERRUPTED = "interrupted"
+    INTERNAL = "internal"
 
 
 class ApprovalDecision(StrEnum):
@@ -295,6 +326,8 @@ class FinalReply:
     run_id: str
     text: str
     status: RunStatus = RunStatus.COMPLETED
+    # Set when ``status`` does not say it (a ``denied`` reply); read it with exit_status_of.
+    exit_status: ExitStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,9 +338,49 @@ class TurnFailed:
     code: str
     message: str
     retryable: bool = False
+    # Set when ``code`` does not name it; read it with exit_status_of.
+    exit_status: ExitStatus | None = None
 
 
 ReplyEvent = TextDelta | ToolActivity | Typing | ApprovalRequested | FinalReply | TurnFailed
+
+# Failure codes that name their exit status differently; any other code that is
+# an ExitStatus value is that status, and an unknown code is ``internal``.
+_EXIT_OF_CODE = {
+    "model_unavailable": ExitStatus.MODEL_ERROR,
+    "timeout": ExitStatus.TIME_BUDGET,
+    "unavailable": ExitStatus.INTERRUPTED,
+}
+
+
+def exit_status_of(reply: FinalReply | TurnFailed) -> ExitStatus:
+    """The exit status a run's last event stands for: its own, or one derived
+    from ``status`` / ``code`` for producers that do not set it."""
+    if reply.exit_status is not None:
+        return reply.exit_status
+    if isinstance(reply, FinalReply):
+        stopped = reply.status is RunStatus.STOPPED
+        return ExitStatus.STOPPED if stopped else ExitStatus.COMPLETED
+    if reply.code in _EXIT_OF_CODE:
+        return _EXIT_OF_CODE[reply.code]
+    try:
+        return ExitStatus(reply.code)
+    except ValueError:
+        return ExitStatus.INTERNAL
+
+
+@dataclass(frozen=True, slots=True)
+class Resumption:
+    """A turn the brain can continue without a new user message.
+
+    The brain saved it at an approval (``checkpoint`` is the approval request
+    id) and the process that ran it is gone.  The gateway starts it as a new
+    run in ``session`` with ``TurnRequest(resume=checkpoint, messages=())``.
+    """
+
+    session: str
+    user: str
+    checkpoint: str
 
 
 @dataclass(frozen=True, slots=True)

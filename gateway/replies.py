@@ -1,20 +1,40 @@
-"""How the brain's reply events become the protocol's session events."""
+"""How the brain's reply events become the protocol's session events, and back.
+
+``reply_to_event`` is what the router stores and sends; ``event_to_reply``
+turns a stored event back into the typed value for consumers that are not
+protocol clients (the chat channels), and ``event_to_resolution`` does the
+same for the router's ``approval.resolved``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, assert_never
 
 from gateway.events import (
+    ApprovalDecision,
     ApprovalRequested,
     FinalReply,
     ReplyEvent,
+    RunStatus,
     TextDelta,
     ToolActivity,
+    ToolPhase,
     TurnFailed,
     Typing,
 )
 
-__all__ = ["reply_to_event"]
+__all__ = ["ApprovalResolved", "event_to_reply", "event_to_resolution", "reply_to_event"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalResolved:
+    """A stored ``approval.resolved``: request ``request_id`` of run ``run_id`` was decided."""
+
+    run_id: str
+    request_id: str
+    decision: ApprovalDecision
 
 
 def reply_to_event(session: str, reply: ReplyEvent) -> tuple[str, dict[str, Any]]:
@@ -40,3 +60,45 @@ def reply_to_event(session: str, reply: ReplyEvent) -> tuple[str, dict[str, Any]
             return "chat.error", base | {"code": code, "message": message, "retryable": retryable}
         case _:
             assert_never(reply)
+
+
+def event_to_reply(name: str, payload: Mapping[str, Any]) -> ReplyEvent | None:
+    """The reply event a stored session event stands for; None for the others
+    (user messages, approval decisions)."""
+    decode = _DECODERS.get(name)
+    return decode(payload) if decode is not None else None
+
+
+def event_to_resolution(name: str, payload: Mapping[str, Any]) -> ApprovalResolved | None:
+    """The decision a stored ``approval.resolved`` event records; None for other events."""
+    if name != "approval.resolved":
+        return None
+    decision = ApprovalDecision(payload["decision"])
+    return ApprovalResolved(payload["run_id"], payload["request_id"], decision)
+
+
+def _tool(payload: Mapping[str, Any]) -> ToolActivity:
+    phase = ToolPhase(payload["phase"])
+    return ToolActivity(payload["run_id"], payload["tool"], phase, payload.get("detail"))
+
+
+def _final(payload: Mapping[str, Any]) -> FinalReply:
+    return FinalReply(payload["run_id"], payload["text"], RunStatus(payload["status"]))
+
+
+def _failed(payload: Mapping[str, Any]) -> TurnFailed:
+    return TurnFailed(
+        payload["run_id"], payload["code"], payload["message"], bool(payload.get("retryable"))
+    )
+
+
+_DECODERS: Mapping[str, Callable[[Mapping[str, Any]], ReplyEvent]] = {
+    "chat.delta": lambda p: TextDelta(p["run_id"], p["text"]),
+    "chat.tool": _tool,
+    "chat.typing": lambda p: Typing(p["run_id"]),
+    "approval.requested": lambda p: ApprovalRequested(
+        p["run_id"], p["request_id"], p["tool"], p["summary"]
+    ),
+    "chat.final": _final,
+    "chat.error": _failed,
+}

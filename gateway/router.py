@@ -9,7 +9,13 @@ without cancelling the driver.
 
 Every turn ends with exactly one stored ``chat.final`` or ``chat.error``,
 whatever happens: completion, failure, a stop, a timeout, a shutdown, or a
-crash of the previous process (found in the store at start-up).
+crash of the previous process (found in the store at start-up); its payload
+carries the run's ``exit_status``.
+
+A run starts from a user message, or from a ``Resumption``: a turn the brain
+saved at an approval that outlived its process.  :meth:`Router.resume` queues
+those at start-up like any other run (ordered in the session, stoppable),
+with no user message.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -30,13 +36,16 @@ from gateway.errors import KeyReused, QueueFull, SessionError, UnknownSession
 from gateway.events import (
     ApprovalDecision,
     ApprovalRequested,
+    ExitStatus,
     FinalReply,
     InboundMessage,
     ReplyEvent,
+    Resumption,
     RunStatus,
     TextDelta,
     TurnFailed,
     TurnRequest,
+    exit_status_of,
 )
 from gateway.hub import EventHub
 from gateway.metrics import METRICS
@@ -114,6 +123,7 @@ class Router:
         self._sessions: dict[str, SessionRecord] = {}
         self._titled: set[str] = set()
         self._active: dict[str, _ActiveTurn] = {}
+        self._resumptions: dict[str, Resumption] = {}  # run id -> what it continues
         self._tasks: asyncio.TaskGroup | None = None
         self._pruning: asyncio.Task[None] | None = None
         self._closing = False
@@ -138,7 +148,9 @@ class Router:
             self._pruning.cancel()
         self._stop_everything("the server is shutting down")
         assert self._tasks is not None
-        await self._tasks.__aexit__(exc_type, exc, tb)
+        # Everything was told to stop: wait for it, but do not hand the group an
+        # error from the body, which would come out wrapped in an ExceptionGroup.
+        await self._tasks.__aexit__(None, None, None)
 
     # -- public API -------------------------------------------------------
 
@@ -189,6 +201,23 @@ class Router:
         if result.run_id != run_id:
             self._store.rebind_claim(claim_key, result.run_id)
         return result
+
+    def resume(self, resumptions: Sequence[Resumption]) -> list[str]:
+        """Queue a run for each saved turn (call at start-up); their run ids, in order.
+
+        A resumption whose session this store does not know is skipped (logged).
+        """
+        started = []
+        for resumption in resumptions:
+            record = self._store.get_session(resumption.session)
+            if record is None:
+                log.warning(
+                    "cannot resume %s: no session %r", resumption.checkpoint, resumption.session
+                )
+                continue
+            self._sessions[record.key] = record
+            started.append(self._enqueue_resumed(record.key, resumption))
+        return started
 
     def abort(self, session: str, run_id: str | None = None) -> bool:
         """Stop the running turn of ``session`` (only if it is ``run_id``, when given)."""
@@ -259,6 +288,18 @@ class Router:
             self._store.record_run(offer.run_id, key, TurnState.QUEUED, self._clock())
         return SubmitResult(offer.run_id, key)
 
+    def _enqueue_resumed(self, key: str, resumption: Resumption) -> str:
+        queue = self._queues.setdefault(key, SessionQueue(self._settings.max_queued_per_session))
+        run = PendingRun(self._new_run_id())  # no user message: the brain has the turn
+        self._resumptions[run.run_id] = resumption
+        self._store.record_run(run.run_id, key, TurnState.QUEUED, self._clock())
+        if queue.idle:
+            queue.running = run
+            self._start_driver(key)
+        else:
+            queue.waiting.append(run)
+        return run.run_id
+
     def _start_driver(self, key: str) -> None:
         assert self._tasks is not None, "use the router inside 'async with'"
         self._idle.clear()
@@ -293,15 +334,18 @@ class Router:
         finally:
             self._active.pop(key, None)
 
+    def _request_for(self, key: str, run: PendingRun) -> TurnRequest:
+        conversation_id = self._sessions[key].conversation_id
+        resumption = self._resumptions.pop(run.run_id, None)
+        if resumption is not None:
+            return TurnRequest(
+                run.run_id, key, conversation_id, resumption.user, (), resume=resumption.checkpoint
+            )
+        user = run.messages[0].user_key
+        return TurnRequest(run.run_id, key, conversation_id, user, tuple(run.messages))
+
     async def _run_turn_task(self, key: str, run: PendingRun, active: _ActiveTurn) -> None:
-        record = self._sessions[key]
-        request = TurnRequest(
-            run_id=run.run_id,
-            session=key,
-            conversation_id=record.conversation_id,
-            user=run.messages[0].user_key,
-            messages=tuple(run.messages),
-        )
+        request = self._request_for(key, run)
         self._move(key, active, TurnState.RUNNING)
         METRICS.turns_started.inc()
         assert self._tasks is not None
@@ -310,7 +354,9 @@ class Router:
         await asyncio.wait({active.task})
         METRICS.turn_seconds.observe(self._clock() - started)
         if active.task.cancelled() and not active.ended:
-            self._end(key, active, FinalReply(run.run_id, "".join(active.text), RunStatus.STOPPED))
+            cut = ExitStatus.INTERRUPTED if self._closing else None  # a shutdown, not a person
+            stopped = FinalReply(run.run_id, "".join(active.text), RunStatus.STOPPED, cut)
+            self._end(key, active, stopped)
 
     async def _consume(self, key: str, request: TurnRequest, active: _ActiveTurn) -> None:
         try:
@@ -358,6 +404,8 @@ class Router:
 
     def _publish_reply(self, key: str, reply: ReplyEvent) -> None:
         name, payload = reply_to_event(key, reply)
+        if isinstance(reply, FinalReply | TurnFailed):
+            payload["exit_status"] = exit_status_of(reply).value
         self._hub.publish(key, name, payload)
 
     def _publish_user_message(self, key: str, run_id: str, message: InboundMessage) -> None:
@@ -388,7 +436,13 @@ class Router:
         self._hub.publish(
             key,
             "chat.final",
-            {"session": key, "run_id": run_id, "text": text, "status": "completed"},
+            {
+                "session": key,
+                "run_id": run_id,
+                "text": text,
+                "status": "completed",
+                "exit_status": "completed",
+            },
         )
 
     def _control_approval(self, key: str, control: Control) -> str:
@@ -426,6 +480,7 @@ class Router:
 
     def _finish_dropped(self, key: str, run_ids: tuple[str, ...]) -> None:
         for run_id in run_ids:
+            self._resumptions.pop(run_id, None)
             self._end(key, _ActiveTurn(run_id), FinalReply(run_id, "", RunStatus.STOPPED))
 
     def _stop_everything(self, reason: str) -> None:

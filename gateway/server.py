@@ -8,7 +8,7 @@ lifetimes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -49,10 +49,17 @@ class AppParts:
     static_dir: Path
     readiness: Callable[[], dict[str, str]]
     max_connections: int
+    channel_status: Callable[[], Mapping[str, str]] = dict
+    extra_routes: Sequence[BaseRoute] = ()
 
 
 class SecurityHeaders:
-    """Adds the headers above to every HTTP response (not to WebSocket traffic)."""
+    """Adds the headers above to every HTTP response (not to WebSocket traffic).
+
+    A header the route set itself is kept: the mounted registry pages carry
+    their own, stricter Content-Security-Policy (with ``form-action 'self'``
+    for the search form), and two policies would both be enforced.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -64,7 +71,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + _SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in _SECURITY_HEADERS if n not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -98,7 +108,13 @@ def create_app(parts: AppParts) -> Starlette:
     async def readyz(request: Request) -> Response:
         checks = parts.readiness()
         ready = all(value == "ok" for value in checks.values())
-        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        # A channel that is reconnecting is reported, but does not make the
+        # gateway unready: the web page and the other channels still work.
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            "channels": dict(parts.channel_status()),
+        }
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics(request: Request) -> Response:
@@ -109,6 +125,7 @@ def create_app(parts: AppParts) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        *parts.extra_routes,
         Mount("/", app=StaticFiles(directory=parts.static_dir, html=True)),
     ]
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

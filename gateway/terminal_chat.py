@@ -10,13 +10,13 @@ sent after reconnecting with the same idempotency key.
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from gateway.backoff import Backoff
 from gateway.client import ConnectionLost, GatewayClient, RequestFailed
 
 __all__ = ["ChatPrinter", "run_chat"]
@@ -119,11 +119,12 @@ async def run_chat(url: str, token: str, session: str | None, out: TextIO = sys.
     printer = ChatPrinter(out, color=out.isatty())
     lines = await _stdin_lines()
     outbox: list[_Outgoing] = []
-    delay = 0.5
+    backoff = Backoff(start=0.5, maximum=15.0)
     while True:
         try:
             async with GatewayClient.connect(url, token, session=session) as client:
-                delay, session = 0.5, client.session
+                backoff.reset()
+                session = client.session
                 printer.connected()
                 out.write(f"connected to {url} (session {session}); /quit to leave\n")
                 out.flush()
@@ -137,10 +138,10 @@ async def run_chat(url: str, token: str, session: str | None, out: TextIO = sys.
                 return 2
         except OSError as exc:
             out.write(f"! cannot reach {url}: {exc}\n")
+        delay = backoff.next_delay()
         out.write(f"reconnecting in {delay:.1f} s...\n")
         out.flush()
-        await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
-        delay = min(delay * 2, 15.0)
+        await asyncio.sleep(delay)
 
 
 async def _talk(

@@ -40,10 +40,13 @@ def allowed(importer: Path, imported: str) -> bool:
         "brain": lambda name: (
             name in {"gateway.events", "gateway.bus"} or name.startswith("registry")
         ),
-        "gateway": lambda name: name.startswith(("gateway", "registry")),
+        # the channel host drives adapters through the shared channel interface only
+        "gateway": lambda name: name.startswith(("gateway", "registry")) or name in CHANNEL_API,
     }
     return rules[package](imported)
 
+
+CHANNEL_API = frozenset({"channels.base", "channels.errors", "channels.replies"})
 
 # Only the composition root (start-up) and the CLI wire the packages together.
 COMPOSITION_ROOTS = {"gateway/app.py", "gateway/cli.py"}

@@ -38,6 +38,17 @@ class ToolCallAssembler:
         if arguments:
             part.arguments.append(arguments)
 
+    def wire_calls(self) -> list[dict[str, object]]:
+        """The calls as the server sent them (arguments text untouched), for replay."""
+        return [
+            {
+                "id": part.id or f"call_{index}",
+                "type": "function",
+                "function": {"name": part.name, "arguments": "".join(part.arguments)},
+            }
+            for index, part in sorted(self._parts.items())
+        ]
+
     def calls(self) -> tuple[ToolCall, ...]:
         """The finished calls in index order; raises ``ModelResponseError`` if one is malformed."""
         return tuple(self._finish(i, self._parts[i]) for i in sorted(self._parts))

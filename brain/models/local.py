@@ -42,6 +42,8 @@ from brain.models.base import (
     TextChunk,
     ToolDef,
 )
+from brain.models.capabilities import Range, ToolChoiceForm
+from brain.models.fit import AdjustmentLog, fit_sampling
 from brain.models.wire import openai_tool_choice
 
 __all__ = ["GGUF_NAME", "LocalProvider", "default_model_path"]
@@ -111,10 +113,20 @@ class LocalProvider:
         self._llama: Any = None
         self._turn_lock = asyncio.Lock()
         self._llama_lock = threading.Lock()  # llama.cpp contexts are not thread-safe
+        self._notes = AdjustmentLog(self.name)
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(chooses_tools=False, streams=True, context_window=self._n_ctx)
+        # llama.cpp's sampler takes all of these; tools only when forced (grammar).
+        return Capabilities(
+            chooses_tools=False,
+            streams=True,
+            context_window=self._n_ctx,
+            top_k=Range(0, 1000),
+            penalties=Range(-2.0, 2.0),
+            tool_choice=frozenset({ToolChoiceForm.FORCE, ToolChoiceForm.NONE}),
+            max_output_tokens=self._n_ctx,
+        )
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelChunk, None]:
         async with self._turn_lock:
@@ -207,8 +219,16 @@ class LocalProvider:
             messages=local_messages(fit_history(request.messages, budget)),
             stream=True,
             max_tokens=max_tokens,
+            **self._sampling(request),
         )
         return stream
+
+    def _sampling(self, request: ModelRequest) -> dict[str, float]:
+        """The request's sampling values, fitted; unset ones keep llama.cpp's defaults."""
+        fitted, notes = fit_sampling(request.sampling, self.capabilities)
+        self._notes.report(notes)
+        names = ("temperature", "top_p", "top_k", "frequency_penalty", "presence_penalty")
+        return {n: v for n in names if (v := getattr(fitted, n)) is not None}
 
     async def _collect(self, queue: asyncio.Queue[_Item]) -> AsyncGenerator[ModelChunk, None]:
         text: list[str] = []

@@ -1,174 +1,102 @@
-"""Any OpenAI-compatible chat endpoint (OpenAI, MiniMax, Ollama's ``/v1``, llama-server).
+"""Any OpenAI-compatible chat endpoint: OpenAI, MiniMax, Ollama's ``/v1``, llama-server.
 
 Uses the official ``openai`` SDK with ``stream=True``: text deltas are
-forwarded as they arrive and tool-call deltas are assembled.  SDK exceptions
-are translated into the ``brain.errors.ModelError`` tree here, at the
-boundary; nothing above this module sees an ``openai`` exception.  The SDK's
-own retries (``max_retries``, honouring ``Retry-After``) run before we see an
-error.
+forwarded as they arrive and tool-call deltas are assembled
+(``brain.models._openai_stream``).  Each request is first fitted to the
+preset's capability record (``brain.models.fit``).  SDK exceptions are
+translated into the ``brain.errors.ModelError`` tree here, at the boundary;
+nothing above this module sees an ``openai`` exception.  The SDK's own
+retries are off: ``RetryingProvider`` retries, with an injectable clock.
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletionChunk
 
-from brain.errors import (
-    ModelError,
-    ModelResponseError,
-    ModelTimeoutError,
-    ModelUnavailableError,
-    RateLimitedError,
-)
-from brain.models._assemble import ToolCallAssembler
-from brain.models.base import (
-    Capabilities,
-    ModelChunk,
-    ModelRequest,
-    ModelResult,
-    TextChunk,
-    Usage,
-)
-from brain.models.wire import openai_messages, openai_tool_choice, openai_tools
+from brain.models._errors import translate_openai
+from brain.models._openai_stream import consume_openai
+from brain.models.base import Capabilities, ModelChunk, ModelRequest
+from brain.models.capabilities import ReasoningChannel
+from brain.models.fit import AdjustmentLog, fit_request
+from brain.models.presets import ProviderConfig
+from brain.models.wire import openai_params
 
-__all__ = ["OpenAIProvider", "translate_error"]
-
-_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+__all__ = ["OpenAIProvider"]
 
 
 class OpenAIProvider:
-    name = "openai"
+    """``config.name`` (``minimax:MiniMax-M2.7``) names it in errors, logs and native payloads."""
 
-    def __init__(
-        self,
-        model: str,
-        *,
-        base_url: str | None,
-        api_key: str | None,
-        max_retries: int = 2,
-        timeout_s: float = 120.0,
-        context_window: int = 128_000,
-    ) -> None:
-        self._model = model
-        self._context_window = context_window
-        # Pass everything explicitly so the SDK never falls back to OPENAI_* env vars:
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.name = config.name
+        self._notes = AdjustmentLog(config.name)
+        # Everything explicit, so the SDK never falls back to OPENAI_* variables:
         # configuration is read once, at the edge.  Local servers ignore the key.
         self._client = openai.AsyncOpenAI(
-            base_url=base_url or _DEFAULT_BASE_URL,
-            api_key=api_key or "unset",
-            max_retries=max_retries,
-            timeout=timeout_s,
+            base_url=config.base_url,
+            api_key=config.api_key or "unset",
+            max_retries=0,
+            timeout=config.timeout_s,
         )
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(chooses_tools=True, streams=True, context_window=self._context_window)
+        return self.config.capabilities
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelChunk, None]:
+        config, preset = self.config, self.config.preset
+        fitted = fit_request(
+            request,
+            config.capabilities,
+            preset=config.sampling,
+            default_max_tokens=preset.default_max_tokens,
+        )
+        self._notes.report(fitted.adjustments)
+        params = openai_params(
+            config.model,
+            fitted,
+            request.tools,
+            producer=self.name,
+            extra_body=preset.extra_body,
+            stream_usage=preset.stream_usage,
+        )
+        stream = await self._open(params)
+        chunks = consume_openai(
+            stream,
+            provider=self.name,
+            think_tags=preset.think_tags,
+            keep_native=config.capabilities.reasoning is not ReasoningChannel.NONE,
+        )
         try:
-            stream = await self._client.chat.completions.create(**self._params(request))
-            async with stream, aclosing(self._consume(stream)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
+            async with stream, aclosing(chunks) as items:
+                async for item in items:
+                    yield item
         except openai.OpenAIError as exc:
-            raise translate_error(exc, self.name) from exc
+            raise translate_openai(exc, self.name) from exc
+
+    async def _open(
+        self, params: dict[str, object]
+    ) -> openai.AsyncStream[openai.types.chat.ChatCompletionChunk]:
+        try:
+            stream: openai.AsyncStream[openai.types.chat.ChatCompletionChunk] = (
+                await self._client.chat.completions.create(**params)  # type: ignore[call-overload]
+            )
+        except openai.OpenAIError as exc:
+            raise translate_openai(exc, self.name) from exc
+        return stream
 
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _params(self, request: ModelRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "model": self._model,
-            "messages": openai_messages(request.messages),
-            "stream": True,
-        }
-        # Some compatible servers reject an empty tools list, so omit it entirely.
-        if request.tools and request.tool_choice != "none":
-            params["tools"] = openai_tools(request.tools)
-            params["tool_choice"] = openai_tool_choice(request.tool_choice)
-        if request.max_tokens is not None:
-            params["max_tokens"] = request.max_tokens
-        return params
-
-    async def _consume(
-        self, stream: openai.AsyncStream[ChatCompletionChunk]
-    ) -> AsyncGenerator[ModelChunk, None]:
-        text: list[str] = []
-        calls = ToolCallAssembler(self.name)
-        finish, usage = "stop", None
-        async for chunk in stream:
-            if chunk.usage is not None:
-                usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-            for choice in chunk.choices[:1]:
-                if choice.delta.content:
-                    text.append(choice.delta.content)
-                    yield TextChunk(choice.delta.content)
-                for delta in choice.delta.tool_calls or ():
-                    function = delta.function
-                    name = function.name if function else None
-                    arguments = function.arguments if function else None
-                    calls.add(delta.index, delta.id, name, arguments)
-                finish = choice.finish_reason or finish
-        yield ModelResult("".join(text), calls.calls(), finish, usage)
-
-
-def translate_error(exc: openai.OpenAIError, provider: str) -> ModelError:
-    """Map an SDK exception onto our tree, keeping the server's message."""
-    if isinstance(exc, openai.APIStatusError):
-        return _status_error(exc, provider)
-    if isinstance(exc, openai.APITimeoutError):
-        return ModelTimeoutError("the model did not answer in time", provider=provider)
-    if isinstance(exc, openai.APIConnectionError):
-        return ModelUnavailableError(
-            f"cannot reach the model: {exc.message}", provider=provider, retryable=True
-        )
-    return ModelResponseError(f"model error: {exc}", provider=provider)
-
-
-def _status_error(exc: openai.APIStatusError, provider: str) -> ModelError:
-    message = f"HTTP {exc.status_code}: {_server_message(exc)}"
-    if isinstance(exc, openai.RateLimitError):
-        retry_after = retry_after_seconds(exc.response.headers)
-        hint = f"; retry after {retry_after:g}s" if retry_after is not None else ""
-        return RateLimitedError(f"{message}{hint}", provider=provider, retry_after=retry_after)
-    if isinstance(
-        exc, openai.AuthenticationError | openai.PermissionDeniedError | openai.NotFoundError
-    ):
-        return ModelUnavailableError(message, provider=provider)
-    retryable = exc.status_code >= 500 or exc.status_code in (408, 409)
-    return ModelResponseError(message, provider=provider, retryable=retryable)
-
-
-def _server_message(exc: openai.APIStatusError) -> str:
-    """The server's own ``error.message`` when it sent one (the SDK prefixes its own text)."""
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return exc.message
-
-
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """``retry-after-ms`` (OpenAI) or ``Retry-After`` (RFC 9110: seconds or an HTTP date)."""
-    if (ms := headers.get("retry-after-ms")) is not None:
+    async def probe(self, timeout_s: float) -> str:
+        """``GET /models``: a cheap call that proves the URL and the key; raises ``ModelError``."""
+        client = self._client.with_options(timeout=timeout_s, max_retries=0)
         try:
-            return max(float(ms) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(when - (time.time() if now is None else now), 0.0)
+            page = await client.models.list()
+        except openai.OpenAIError as exc:
+            raise translate_openai(exc, self.name) from exc
+        return f"{len(page.data)} models listed"

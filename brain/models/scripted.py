@@ -31,6 +31,7 @@ from brain.models.base import (
     TextChunk,
     ToolCall,
 )
+from brain.models.capabilities import Range
 
 __all__ = ["CallTools", "Reply", "ScriptStep", "ScriptedProvider", "load_script"]
 
@@ -62,7 +63,15 @@ class ScriptedProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(chooses_tools=True, streams=True, context_window=1_000_000)
+        # Takes any value: scripted runs test what the brain sends, not a model's limits.
+        return Capabilities(
+            chooses_tools=True,
+            streams=True,
+            context_window=1_000_000,
+            top_k=Range(0, 1_000_000),
+            penalties=Range(-2.0, 2.0),
+            json_mode=True,
+        )
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[ModelChunk, None]:
         step = self._next_step(request)

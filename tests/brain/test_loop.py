@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from brain.errors import FailureCode, LoopProtocolError
+from brain.errors import LoopProtocolError
 from brain.loop import (
+    NOTICE_PREFIX,
     TRANSITIONS,
     ApprovalOutcome,
     AskApproval,
@@ -22,6 +23,7 @@ from brain.loop import (
     cap_text,
 )
 from brain.models.base import ForceTool, Message, ModelResult, Role, ToolCall, ToolDef
+from gateway.events import ExitStatus
 
 CALC = ToolDef("calculator__evaluate", "Evaluate arithmetic", {"type": "object"})
 TIME = ToolDef("time__now", "The current time", {"type": "object"})
@@ -98,7 +100,7 @@ def test_step_limit_stops_before_running_more_tools() -> None:
     machine.send(ModelResult("", (call(call_id="a"),)))
     machine.send(ok("a"))
     step = machine.send(ModelResult("", (call(call_id="b"),)))
-    assert step == Fail(FailureCode.STEP_LIMIT, "stopped after 2 model calls")
+    assert step == Fail(ExitStatus.STEP_LIMIT, "stopped after 2 model calls")
     assert machine.phase is TurnPhase.FAILED
 
 
@@ -123,7 +125,8 @@ def test_failed_tool_is_shown_to_the_model() -> None:
 def test_approval_then_run() -> None:
     machine = TurnMachine(plan(needs_approval=frozenset({"calculator__evaluate"})))
     machine.start()
-    assert machine.send(ModelResult("", (call(),))) == AskApproval(call())
+    asked = machine.send(ModelResult("", (call(),)))
+    assert asked == AskApproval(call(), "listed as needing approval")
     assert machine.phase is TurnPhase.APPROVAL
     assert machine.send(ApprovalOutcome(approved=True)) == RunTool(call())
 
@@ -152,7 +155,7 @@ def test_direct_command_failure_is_a_tool_error() -> None:
     machine = TurnMachine(plan(command=call(call_id="cmd_0")))
     machine.start()
     step = machine.send(ToolOutcome.failure("cmd_0", "bad expression"))
-    assert step == Fail(FailureCode.TOOL_ERROR, "calculator__evaluate: bad expression")
+    assert step == Fail(ExitStatus.TOOL_ERROR, "calculator__evaluate: bad expression")
 
 
 def test_denied_command_replies_without_running() -> None:
@@ -163,6 +166,7 @@ def test_denied_command_replies_without_running() -> None:
     done = machine.send(ApprovalOutcome(approved=False))
     assert isinstance(done, Finish)
     assert done.text == "Not done: the user denied this action"
+    assert done.exit_status is ExitStatus.DENIED
 
 
 def test_forced_tool_for_a_model_that_cannot_choose() -> None:
@@ -191,14 +195,27 @@ def test_no_tools_means_tool_choice_none() -> None:
     assert (step.tools, step.tool_choice) == ((), "none")
 
 
-def test_empty_reply_gets_a_placeholder_and_a_clean_transcript() -> None:
+def test_an_empty_reply_is_asked_again_and_not_kept() -> None:
     machine = TurnMachine(plan())
     machine.start()
-    done = machine.send(ModelResult(""))
+    again = machine.send(ModelResult(""))
+    assert isinstance(again, CallModel)
+    assert again.messages[-1].role is Role.USER
+    assert again.messages[-1].content.startswith(NOTICE_PREFIX + "Your reply was empty")
+    assert all(m.content for m in again.messages if m.role is Role.ASSISTANT)
+    done = machine.send(ModelResult("Here it is."))
+    assert isinstance(done, Finish)
+    assert done.text == "Here it is."
+    assert done.new_messages[-1] == Message(Role.ASSISTANT, "Here it is.")
+
+
+def test_a_command_whose_tool_has_no_text_gets_a_placeholder() -> None:
+    machine = TurnMachine(plan(command=call(call_id="cmd_0")))
+    machine.start()
+    done = machine.send(ToolOutcome("cmd_0", ok=True, content="{}", text=""))
     assert isinstance(done, Finish)
     assert done.text == "(no reply)"
     assert done.new_messages[-1] == Message(Role.ASSISTANT, "(no reply)")
-    assert len(done.new_messages) == 2
 
 
 def test_long_tool_output_is_capped_for_the_model() -> None:

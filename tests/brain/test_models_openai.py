@@ -14,12 +14,16 @@ from brain.models import (
     ModelRequest,
     ModelResult,
     Role,
+    Sampling,
     TextChunk,
     ToolCall,
     ToolDef,
 )
-from brain.models.base import ModelChunk
-from brain.models.openai_compat import OpenAIProvider, retry_after_seconds
+from brain.models._errors import retry_after_seconds
+from brain.models.openai_compat import OpenAIProvider
+from brain.models.presets import Overrides, resolve
+from brain.models.retry import RetryingProvider, RetryPolicy
+from tests.fakes.chain import FINAL_TEXT, collect, run_chain, script_chain
 from tests.fakes.openai_server import FakeOpenAI
 
 CALC = ToolDef(
@@ -39,17 +43,16 @@ async def fake() -> AsyncIterator[FakeOpenAI]:
         yield server
 
 
+def open_provider(spec: str, base_url: str, **overrides: object) -> OpenAIProvider:
+    env = {"OPENAI_API_KEY": "sk-test", "MINIMAX_API_KEY": "mm-test"}
+    return OpenAIProvider(resolve(spec, env, Overrides(base_url=base_url, **overrides)))  # type: ignore[arg-type]
+
+
 @pytest.fixture
 async def provider(fake: FakeOpenAI) -> AsyncIterator[OpenAIProvider]:
-    provider = OpenAIProvider(
-        "fake-model", base_url=fake.base_url, api_key="sk-test", max_retries=0
-    )
+    provider = open_provider("openai:fake-model", fake.base_url)
     yield provider
     await provider.aclose()
-
-
-async def collect(provider: OpenAIProvider, request: ModelRequest) -> list[ModelChunk]:
-    return [chunk async for chunk in provider.stream(request)]
 
 
 def ask(text: str, *extra: Message, tools: tuple[ToolDef, ...] = ()) -> ModelRequest:
@@ -60,15 +63,15 @@ def ask(text: str, *extra: Message, tools: tuple[ToolDef, ...] = ()) -> ModelReq
 async def test_streamed_text(fake: FakeOpenAI, provider: OpenAIProvider) -> None:
     fake.reply("Hel", "lo", " there")
     chunks = await collect(provider, ask("hi"))
-    assert chunks == [
-        TextChunk("Hel"),
-        TextChunk("lo"),
-        TextChunk(" there"),
-        ModelResult("Hello there"),
-    ]
+    assert chunks[:-1] == [TextChunk("Hel"), TextChunk("lo"), TextChunk(" there")]
+    result = chunks[-1]
+    assert isinstance(result, ModelResult)
+    assert (result.text, result.tool_calls, result.native) == ("Hello there", (), None)
+    assert result.usage is not None and result.usage.completion_tokens == 7
     sent = fake.requests[0]
     assert sent["model"] == "fake-model"
     assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}
     assert sent["messages"] == [
         {"role": "system", "content": "sys"},
         {"role": "user", "content": "hi"},
@@ -81,7 +84,9 @@ async def test_streamed_tool_call_is_assembled(fake: FakeOpenAI, provider: OpenA
     fake.tool_call("calculator__evaluate", '{"expr', 'ession": "2*', '(3+4)"}', call_id="call_9")
     chunks = await collect(provider, ask("2*(3+4)?", tools=(CALC,)))
     call = ToolCall("call_9", "calculator__evaluate", {"expression": "2*(3+4)"})
-    assert chunks == [ModelResult("", (call,), "tool_calls")]
+    assert len(chunks) == 1
+    assert isinstance(chunks[0], ModelResult)
+    assert (chunks[0].tool_calls, chunks[0].finish_reason) == ((call,), "tool_calls")
     sent = fake.requests[0]
     assert sent["tool_choice"] == "auto"
     assert sent["tools"] == [
@@ -107,7 +112,7 @@ async def test_tool_results_go_back_in_openai_shape(
         Message(Role.TOOL, '{"text": "14"}', tool_call_id="call_9"),
         tools=(CALC,),
     )
-    assert (await collect(provider, request))[-1] == ModelResult("It is 14.")
+    assert (await collect(provider, request))[-1].text == "It is 14."  # type: ignore[union-attr]
     messages = fake.requests[0]["messages"]
     assert messages[2] == {
         "role": "assistant",
@@ -126,17 +131,67 @@ async def test_tool_results_go_back_in_openai_shape(
     assert messages[3] == {"role": "tool", "content": '{"text": "14"}', "tool_call_id": "call_9"}
 
 
-async def test_forced_tool_choice_and_max_tokens(
+async def test_a_three_step_tool_chain(fake: FakeOpenAI, provider: OpenAIProvider) -> None:
+    script_chain(fake, reasoning=False)
+    messages, streams = await run_chain(provider)
+    assert [len(s[-1].tool_calls) for s in streams] == [1, 1, 0]  # type: ignore[union-attr]
+    assert messages[-1] == Message(Role.ASSISTANT, FINAL_TEXT)
+    assert [m["role"] for m in fake.requests[2]["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "tool",
+    ]
+
+
+async def test_forced_tool_choice_max_tokens_and_sampling(
     fake: FakeOpenAI, provider: OpenAIProvider
 ) -> None:
     fake.tool_call("calculator__evaluate", '{"expression": "1"}')
+    sampling = Sampling(temperature=0.2, top_p=0.5, top_k=5, frequency_penalty=3.0)
     request = ModelRequest(
-        (Message(Role.USER, "one"),), (CALC,), ForceTool(CALC.name), max_tokens=64
+        (Message(Role.USER, "one"),), (CALC,), ForceTool(CALC.name), 64, sampling=sampling
     )
     await collect(provider, request)
     sent = fake.requests[0]
     assert sent["tool_choice"] == {"type": "function", "function": {"name": CALC.name}}
     assert sent["max_tokens"] == 64
+    assert (sent["temperature"], sent["top_p"], sent["frequency_penalty"]) == (0.2, 0.5, 2.0)
+    assert "top_k" not in sent  # OpenAI has no top_k: dropped
+    assert "presence_penalty" not in sent
+
+
+async def test_json_mode_is_sent_where_supported(
+    fake: FakeOpenAI, provider: OpenAIProvider
+) -> None:
+    fake.reply("{}")
+    await collect(provider, ModelRequest((Message(Role.USER, "json"),), response_format="json"))
+    assert fake.requests[0]["response_format"] == {"type": "json_object"}
+
+
+async def test_think_tags_never_reach_the_text_but_go_back_verbatim() -> None:
+    async with FakeOpenAI("llama3.2") as fake:
+        provider = open_provider("ollama:llama3.2", fake.base_url)
+        fake.reply("The answer", " is 4.", reasoning=("2+2", " is 4"))
+        fake.reply("ok")
+        try:
+            chunks = await collect(provider, ask("2+2?"))
+            result = chunks[-1]
+            assert isinstance(result, ModelResult)
+            again = ask("2+2?", result.message(), Message(Role.USER, "thanks"))
+            await collect(provider, again)
+        finally:
+            await provider.aclose()
+    shown = "".join(c.text for c in chunks if isinstance(c, TextChunk))
+    assert shown == result.text == "The answer is 4."
+    assert "Authorization" not in fake.headers[0] and "authorization" in fake.headers[0]
+    replayed = fake.requests[1]["messages"][2]
+    assert replayed == {
+        "role": "assistant",
+        "content": "<think>\n2+2 is 4\n</think>\n\nThe answer is 4.",
+    }
 
 
 async def test_rate_limit_is_translated_with_retry_after(
@@ -146,19 +201,25 @@ async def test_rate_limit_is_translated_with_retry_after(
     with pytest.raises(RateLimitedError) as info:
         await collect(provider, ask("hi"))
     assert info.value.retryable
-    assert info.value.retry_after == 7.0
+    assert (info.value.retry_after, info.value.status) == (7.0, 429)
+    assert info.value.provider == "openai:fake-model"
     assert "Rate limit reached" in str(info.value)
     assert "retry after 7s" in str(info.value)
 
 
-async def test_the_sdk_retries_a_rate_limit_itself(fake: FakeOpenAI) -> None:
-    fake.error(429, "slow down", headers={"retry-after-ms": "1"})
+async def test_recovers_from_a_429_honouring_retry_after(
+    fake: FakeOpenAI, provider: OpenAIProvider
+) -> None:
+    fake.error(429, "slow down", headers={"retry-after": "3"})
     fake.reply("ok")
-    provider = OpenAIProvider("fake-model", base_url=fake.base_url, api_key="k", max_retries=1)
-    try:
-        assert (await collect(provider, ask("hi")))[-1] == ModelResult("ok")
-    finally:
-        await provider.aclose()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    retrying = RetryingProvider(provider, RetryPolicy(max_retries=2), sleep=sleep)
+    assert (await collect(retrying, ask("hi")))[-1].text == "ok"  # type: ignore[union-attr]
+    assert slept == [3.0]
     assert len(fake.requests) == 2
 
 
@@ -169,6 +230,7 @@ async def test_the_sdk_retries_a_rate_limit_itself(fake: FakeOpenAI) -> None:
         (404, ModelUnavailableError, False),
         (400, ModelResponseError, False),
         (500, ModelResponseError, True),
+        (503, ModelResponseError, True),
     ],
 )
 async def test_http_errors_are_translated(
@@ -178,12 +240,13 @@ async def test_http_errors_are_translated(
     with pytest.raises(error, match=f"HTTP {status}: failure {status}") as info:
         await collect(provider, ask("hi"))
     assert info.value.retryable is retryable  # type: ignore[attr-defined]
+    assert info.value.status == status  # type: ignore[attr-defined]
 
 
 async def test_unreachable_server_is_unavailable() -> None:
     async with FakeOpenAI() as server:
         base_url = server.base_url
-    provider = OpenAIProvider("m", base_url=base_url, api_key="k", max_retries=0)
+    provider = open_provider("openai:m", base_url)
     try:
         with pytest.raises(ModelUnavailableError, match="cannot reach") as info:
             await collect(provider, ask("hi"))
@@ -200,6 +263,10 @@ async def test_malformed_tool_arguments_are_a_model_error(
         await collect(provider, ask("x", tools=(CALC,)))
 
 
+async def test_probe_lists_models(fake: FakeOpenAI, provider: OpenAIProvider) -> None:
+    assert await provider.probe(2.0) == "1 models listed"
+
+
 def test_retry_after_forms() -> None:
     assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
     assert retry_after_seconds({"retry-after": "3"}) == 3.0
@@ -207,7 +274,9 @@ def test_retry_after_forms() -> None:
         retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480.0)
         == 10.0
     )
-    assert retry_after_seconds({"retry-after": "soon"}) is None
+    for hostile in ("soon", "nan", "inf", "-5e999", ""):
+        assert retry_after_seconds({"retry-after": hostile}) in (None, 0.0)
+    assert retry_after_seconds({"retry-after": "-3"}) == 0.0
     assert retry_after_seconds({}) is None
 
 

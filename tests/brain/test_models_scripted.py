@@ -112,7 +112,7 @@ def test_parse_model_spec(spec: str, kind: str, argument: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["", "gpt-4o", "openai:", "scripted:", "local:x", "anthropic:claude"]
+    "spec", ["", "gpt-4o", "openai:", "scripted:", "local:x", "anthropic", "claude:x"]
 )
 def test_bad_model_specs_name_the_setting(spec: str) -> None:
     with pytest.raises(BadModelSpecError, match=r"^model: expected"):

@@ -11,8 +11,8 @@ from brain import Brain
 from brain.commands import CommandText, parse_command, unknown_command_reply
 from brain.models import Capabilities, ForceTool, ModelRequest, ModelResult, TextChunk, ToolCall
 from brain.models.base import ModelChunk
-from brain.retrieval import best_match, scores, terms
-from brain.settings import BrainSettings
+from brain.retrieval import pick_tool, scores, terms
+from brain.settings import BrainSettings, DiscoverySettings
 from brain.skills import SkillSet, exposed_name
 from brain.transcript import Transcript
 from tests.brain.conftest import final_text, run, settings_for
@@ -41,6 +41,20 @@ class ForcedOnlyProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+class ChoosingProvider(ForcedOnlyProvider):
+    """A model that chooses among the tools it is offered; here it only chats."""
+
+    name = "choosing"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(chooses_tools=True, streams=True, context_window=32_000)
+
+
+def skill_tools(request: ModelRequest) -> list[str]:
+    return [t.name for t in request.tools if "__" in t.name]  # built-ins have no skill prefix
 
 
 async def open_brain(settings: BrainSettings, provider: ForcedOnlyProvider) -> Brain:
@@ -79,13 +93,60 @@ def test_retrieval_scores() -> None:
         "calc Arithmetic calculator evaluate expression",
         "time Tell the current time in a zone",
     ]
-    assert best_match("please calculate 2+2 with the calculator", docs) == 0
-    assert best_match("what time is it in Tokyo?", docs) == 1
-    assert best_match("hello", docs) is None
-    assert best_match("anything", []) is None
+    assert scores("please calculate 2+2 with the calculator", docs)[0] > 0
+    assert scores("hello", docs) == [0.0, 0.0]
     assert scores("", docs) == [0.0, 0.0]
+    assert scores("anything", []) == []
     assert "note" in terms("Notes")
     assert "the" not in terms("the")
+
+
+def test_pick_tool_prefers_the_matching_tool_then_the_command(skill_dir: Path) -> None:
+    skills = SkillSet.load([skill_dir])
+    calc, shout = skills.tools_of("calc")[0], skills.tools_of("shout")[0]
+    commands = skills.command_tool_names()
+    assert pick_tool("upper-case this", [calc, shout], commands) is shout
+    assert pick_tool("nothing in common", [calc, shout], commands) is calc
+    assert pick_tool("nothing in common", [calc, shout], frozenset({shout.name})) is shout
+
+
+async def test_a_message_matching_no_skill_well_enough_is_plain_chat(
+    tmp_path: Path, skill_dir: Path
+) -> None:
+    provider = ForcedOnlyProvider()
+    settings = settings_for(tmp_path, skill_dir, discovery=DiscoverySettings(min_score=50.0))
+    brain = await open_brain(settings, provider)
+    try:
+        assert final_text(await run(brain, "please calculate 2*(3+4)")) == "Hi!"
+    finally:
+        await brain.aclose()
+    assert provider.requests[0].tools == ()
+
+
+async def test_a_choosing_model_sees_only_the_best_skills_tools(
+    tmp_path: Path, skill_dir: Path
+) -> None:
+    provider = ChoosingProvider()
+    settings = settings_for(tmp_path, skill_dir, discovery=DiscoverySettings(tool_skills=1))
+    brain = await open_brain(settings, provider)
+    try:
+        await run(brain, "please calculate 2*(3+4)")
+        await run(brain, "upper-cases this text")
+        await run(brain, "hello")
+    finally:
+        await brain.aclose()
+    offered = [skill_tools(r) for r in provider.requests]
+    assert offered == [["calc__evaluate"], ["shout__upper"], []]
+
+
+async def test_all_skill_tools_are_offered_when_they_fit(tmp_path: Path, skill_dir: Path) -> None:
+    provider = ChoosingProvider()
+    brain = await open_brain(settings_for(tmp_path, skill_dir), provider)  # tool_skills=8 > 3
+    try:
+        await run(brain, "hello")
+    finally:
+        await brain.aclose()
+    assert skill_tools(provider.requests[0]) == ["calc__evaluate", "counter__bump", "shout__upper"]
 
 
 @pytest.mark.parametrize(

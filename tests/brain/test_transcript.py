@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from brain.errors import TranscriptError
-from brain.models import Message, Role, ToolCall
+from brain.models import Message, NativePayload, Role, ToolCall
 from brain.transcript import Transcript
 
 
@@ -87,3 +87,56 @@ def test_unopenable_store_raises(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(TranscriptError, match="cannot open"):
         Transcript.open(tmp_path / "file" / "state.db")
+
+
+def test_native_payloads_round_trip_byte_for_byte(store: Transcript) -> None:
+    body = '{"role": "assistant", "content": "<think>\\nplan é\\u2028\\n</think>\\n\\nHi", "x": 1}'
+    reply = Message(Role.ASSISTANT, "Hi", native=NativePayload("minimax:MiniMax-M2.7", body))
+    store.append("conv", (user("hi"), reply), now=1.0)
+    (_, again) = store.recent("conv", 10)
+    assert again == reply
+    assert again.native is not None and again.native.body == body
+
+
+OLD_SCHEMA = """
+CREATE TABLE brain_messages (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tool_calls TEXT,
+    tool_call_id TEXT,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID
+"""
+
+
+def test_an_old_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    db.execute(OLD_SCHEMA)
+    db.execute("INSERT INTO brain_messages VALUES ('conv', 1, 'user', 'before', NULL, NULL, 1.0)")
+    db.commit()
+    db.close()
+    for _ in range(2):  # opening twice migrates once
+        store = Transcript.open(path)
+        try:
+            reply = Message(Role.ASSISTANT, "after", native=NativePayload("p", "[]"))
+            store.append("conv", (user("next"), reply), now=2.0)
+            messages = store.recent("conv", 10)
+        finally:
+            store.close()
+    assert messages[:3] == (user("before"), user("next"), reply)
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(brain_messages)")]
+    assert columns[-1] == "native"
+
+
+def test_a_corrupt_native_payload_is_a_transcript_error(store: Transcript, tmp_path: Path) -> None:
+    store.append("conv", (user("ok"),), now=1.0)
+    db = sqlite3.connect(tmp_path / "deep" / "state.db")
+    db.execute("UPDATE brain_messages SET native = '{\"producer\": 1}'")
+    db.commit()
+    db.close()
+    with pytest.raises(TranscriptError, match="corrupt"):
+        store.recent("conv", 10)

@@ -1,4 +1,5 @@
-"""The shared reply state machine: streaming edits, throttling, chunking, approvals."""
+"""The shared reply state machine: streaming edits, throttling, chunking, approvals and
+the decisions shown on them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,20 @@ from channels.base import (
     SentMessage,
     ShowTyping,
 )
-from channels.replies import ReplyStreamer, layout
+from channels.replies import ReplyStreamer, layout, reply_target
+from gateway.events import (
+    ApprovalDecision,
+    ApprovalRequested,
+    Conversation,
+    ConversationKind,
+    FinalReply,
+    InboundMessage,
+    Sender,
+    TextDelta,
+    ToolActivity,
+    ToolPhase,
+    Typing,
+)
 
 TARGET = ReplyTarget("chat-1", reply_to="m-1")
 
@@ -156,3 +170,62 @@ def test_layout_fits_after_formatting_grows_the_text() -> None:
     parts = layout("&" * 1000, telegram)  # each & becomes &amp; (5 units)
     assert all(len(p.encode("utf-16-le")) // 2 <= 400 for p in parts)
     assert "".join(parts) == "&amp;" * 1000
+
+
+def test_a_decision_is_shown_on_the_message_that_asked_without_its_buttons() -> None:
+    streamer = ReplyStreamer(caps(), TARGET, clock=Clock())
+    platform = FakePlatform(streamer)
+    platform.perform(streamer.approval("apr_1", "notes · delete"))
+    (asking,) = platform.messages
+    ops = streamer.resolved("apr_1", ApprovalDecision.APPROVE, "Alice")
+    assert ops == [EditMessage(TARGET, asking, "notes · delete\n\n✅ Approved by Alice.")]
+    assert streamer.resolved("apr_1", ApprovalDecision.DENY, "Bob") == []  # shown once
+
+
+def test_a_decision_names_nobody_it_does_not_know_and_formats_no_name() -> None:
+    streamer = ReplyStreamer(caps(dialect=Dialect.SLACK_MRKDWN), TARGET, clock=Clock())
+    platform = FakePlatform(streamer)
+    platform.perform(streamer.approval("apr_1", "x"))
+    platform.perform(streamer.approval("apr_2", "y"))
+    (denied,) = streamer.resolved("apr_1", ApprovalDecision.DENY)
+    (named,) = streamer.resolved("apr_2", ApprovalDecision.APPROVE, "*<!channel>* _eve_")
+    assert isinstance(denied, EditMessage) and denied.text.endswith("❌ Denied.")
+    assert isinstance(named, EditMessage) and named.text.endswith("✅ Approved by !channel eve.")
+
+
+def test_no_edit_for_a_request_this_streamer_did_not_post_or_cannot_edit() -> None:
+    streamer = ReplyStreamer(caps(), TARGET, clock=Clock())
+    assert streamer.resolved("apr_9", ApprovalDecision.APPROVE, "Alice") == []
+    streamer.approval("apr_1", "x")  # its id never came back: the send failed
+    assert streamer.resolved("apr_1", ApprovalDecision.APPROVE, "Alice") == []
+    frozen = ReplyStreamer(caps(edits=False, buttons=False), TARGET, clock=Clock())
+    FakePlatform(frozen).perform(frozen.approval("apr_1", "x"))
+    assert frozen.resolved("apr_1", ApprovalDecision.APPROVE, "Alice") == []
+
+
+def test_feed_maps_the_runs_events_to_operations() -> None:
+    clock = Clock()
+    streamer = ReplyStreamer(caps(), TARGET, clock=clock)
+    assert streamer.feed(Typing("r1")) == [ShowTyping(TARGET)]
+    assert streamer.feed(ToolActivity("r1", "calc", ToolPhase.START)) == []
+    (ask,) = streamer.feed(ApprovalRequested("r1", "apr_1", "calc", "calc (6*7)"))
+    assert isinstance(ask, SendMessage) and ask.buttons == ApprovalButtons("apr_1")
+    (send,) = streamer.feed(TextDelta("r1", "4"))
+    assert isinstance(send, SendMessage) and send.text == "4"
+    streamer.sent(send, SentMessage("m1"))
+    clock.now = 5.0
+    assert streamer.feed(FinalReply("r1", "42")) == [EditMessage(TARGET, "m1", "42")]
+    assert streamer.finished
+
+
+def test_a_reply_goes_to_the_conversation_and_thread_it_answers() -> None:
+    message = InboundMessage(
+        "C1:1700.0001",
+        "slack",
+        "U0BOT",
+        Conversation("C1", ConversationKind.THREAD, thread_id="1699.0001", parent_id="C1"),
+        Sender("U1"),
+        "hi",
+        0.0,
+    )
+    assert reply_target(message) == ReplyTarget("C1", "1699.0001", reply_to="1700.0001")

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,8 @@ def test_terminal_chat_runs_a_command_and_streams_a_reply(live_server: ServerPro
         "chat",
         "--url",
         live_server.ws_url,
-        "--token",
-        live_server.token,
+        # "=": a generated token may start with "-", which would read as an option
+        f"--token={live_server.token}",
         stdin="/calculator 2*(3+4)\nhello terminal\n/quit\n",
         env=live_server.env(),
     )
@@ -138,3 +139,20 @@ async def replay(server: ServerProcess) -> list[dict[str, object]]:
         while len(events) < result["last_seq"]:
             events.append(await client.next_event())
         return [e for e in events if "seq" in e]
+
+
+def test_pairing_list_and_approve(tmp_path: Path) -> None:
+    from gateway.pairing import PairingStore
+
+    env = {"SKILLYARD_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    store = PairingStore.open(tmp_path / "state.db", clock=time.time)
+    request = store.request("telegram", "bot-1", "42", "Alice")
+    assert request is not None
+    listed = skillyard("pairing", "list", env=env)
+    assert request.code in listed.stdout and "Alice" in listed.stdout
+    approved = skillyard("pairing", "approve", "telegram", request.code.lower(), env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert store.is_known("telegram", "bot-1", "42")
+    again = skillyard("pairing", "approve", "telegram", request.code, env=env)
+    assert again.returncode == 1
+    assert "no live pairing code" in again.stderr

@@ -84,6 +84,7 @@ async def test_chat_streams_a_reply(gateway: RunningServer, checker: FrameChecke
         "run_id": result["run_id"],
         "text": "hello there",
         "status": "completed",
+        "exit_status": "completed",
     }
     seqs = [e["seq"] for e in events]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))

@@ -5,187 +5,213 @@ Runs Starlette on uvicorn on 127.0.0.1, port 0, in the test's event loop::
     async with FakeOpenAI() as fake:
         fake.reply("Hel", "lo")                         # streamed text, one SSE frame per part
         fake.tool_call("calculator__evaluate", '{"expr', 'ession": "2*3"}')
+        fake.reply("It is 6.", reasoning=("The user", " wants 6."))
         fake.error(429, "Rate limit reached", headers={"retry-after": "7"})
         client = AsyncOpenAI(base_url=fake.base_url, api_key="test")
         ...
         fake.requests   # the JSON bodies the SDK sent, in order
 
-Responses are consumed in order, one per request; with none left the fake
-answers 500.  Streaming responses are real ``chat.completion.chunk`` SSE
-frames ending with ``data: [DONE]``; non-streaming requests get a
-``chat.completion`` object.
+Answers are consumed in order, one per request (``tests.fakes.script``); with
+none left the fake answers 500.  Streams are real ``chat.completion.chunk``
+SSE frames ending with ``data: [DONE]``: text deltas, ``tool_calls`` deltas
+(id and name first, then argument pieces), a usage chunk when asked for.
+Reasoning comes back as ``<think>…</think>`` at the start of ``content`` (the
+tags split across frames, as real streams do), or, in MiniMax mode with
+``reasoning_split``, as ``reasoning_details`` deltas.
+
+``minimax=True`` also enforces what MiniMax's endpoint does not accept, with
+a 400: temperature or top_p outside (0, 1], a ``tool_choice`` other than
+``none``/``auto``, more than one system message or one not first, a tool
+with ``strict: null``.  ``GET /v1/models`` lists the model.  With
+``api_key`` set, any other bearer token gets a 401.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections import deque
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from types import TracebackType
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.fakes._server import LoopbackServer
+from tests.fakes.script import AnswerQueue, FakeError, FakeTurn
+
 __all__ = ["FakeOpenAI"]
 
-
-@dataclass(frozen=True)
-class _Text:
-    parts: tuple[str, ...]
+_CREATED = 1_700_000_000
+_KINDS = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_exceeded"}
 
 
-@dataclass(frozen=True)
-class _ToolCall:
-    name: str
-    argument_parts: tuple[str, ...]
-    call_id: str
-
-
-@dataclass(frozen=True)
-class _Error:
-    status: int
-    message: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-_Response = _Text | _ToolCall | _Error
-
-
-class FakeOpenAI:
-    def __init__(self, model: str = "fake-model") -> None:
+class FakeOpenAI(LoopbackServer, AnswerQueue):
+    def __init__(
+        self, model: str = "fake-model", *, minimax: bool = False, api_key: str | None = None
+    ) -> None:
+        LoopbackServer.__init__(self)
+        AnswerQueue.__init__(self)
         self.model = model
-        self.requests: list[dict[str, Any]] = []
-        self.headers: list[dict[str, str]] = []
-        self._responses: deque[_Response] = deque()
-        self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.minimax = minimax
+        self.api_key = api_key
 
-    # -- scripting ----------------------------------------------------------
-
-    def reply(self, *parts: str) -> None:
-        self._responses.append(_Text(parts))
-
-    def tool_call(self, name: str, *argument_parts: str, call_id: str = "call_fake_1") -> None:
-        self._responses.append(_ToolCall(name, argument_parts, call_id))
-
-    def error(self, status: int, message: str, *, headers: Mapping[str, str] | None = None) -> None:
-        self._responses.append(_Error(status, message, dict(headers or {})))
-
-    # -- lifecycle ----------------------------------------------------------
+    async def __aenter__(self) -> FakeOpenAI:
+        await self.start()
+        return self
 
     @property
     def base_url(self) -> str:
-        assert self._socket is not None, "use FakeOpenAI as an async context manager"
-        host, port = self._socket.getsockname()[:2]
-        return f"http://{host}:{port}/v1"
+        return f"{self.origin}/v1"
 
-    async def __aenter__(self) -> FakeOpenAI:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)  # connections queue here until uvicorn accepts: no start-up wait
-        config = uvicorn.Config(
-            self._app(), lifespan="off", ws="none", http="h11", log_config=None, access_log=False
-        )
-        self._socket, self._server = sock, uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._server is not None
-        assert self._task is not None
-        assert self._socket is not None
-        self._server.should_exit = True
-        await self._task
-        self._socket.close()
-
-    # -- the app ------------------------------------------------------------
-
-    def _app(self) -> Starlette:
+    def app(self) -> Starlette:
         return Starlette(
-            routes=[Route("/v1/chat/completions", self._completions, methods=["POST"])]
+            routes=[
+                Route("/v1/chat/completions", self._completions, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+            ]
         )
+
+    # -- endpoints ----------------------------------------------------------
+
+    async def _models(self, request: Request) -> Response:
+        if refused := self._check_key(request):
+            return refused
+        model = {"id": self.model, "object": "model", "created": _CREATED, "owned_by": "fake"}
+        return JSONResponse({"object": "list", "data": [model]})
 
     async def _completions(self, request: Request) -> Response:
         body = await request.json()
-        self.requests.append(body)
-        self.headers.append(dict(request.headers))
-        if not self._responses:
-            return _error_response(_Error(500, "fake: no response scripted"))
-        response = self._responses.popleft()
-        if isinstance(response, _Error):
-            return _error_response(response)
+        self.record(body, request.headers)
+        if refused := self._check_key(request):
+            return refused
+        if self.minimax and (problem := minimax_problem(body)):
+            return error_response(FakeError(400, problem))
+        answer = self.next_answer()
+        if isinstance(answer, FakeError):
+            return error_response(answer)
         if not body.get("stream"):
-            return JSONResponse(self._completion(response))
-        return StreamingResponse(self._frames(response), media_type="text/event-stream")
+            return JSONResponse(self._completion(answer, body))
+        return StreamingResponse(self._frames(answer, body), media_type="text/event-stream")
 
-    async def _frames(self, response: _Text | _ToolCall) -> AsyncIterator[str]:
-        for chunk in self._chunks(response):
+    def _check_key(self, request: Request) -> Response | None:
+        if self.api_key is None or request.headers.get("authorization") == f"Bearer {self.api_key}":
+            return None
+        return error_response(FakeError(401, "Incorrect API key provided"))
+
+    # -- streams ------------------------------------------------------------
+
+    async def _frames(self, answer: FakeTurn, body: dict[str, Any]) -> AsyncIterator[str]:
+        for chunk in self._chunks(answer, body):
             yield f"data: {json.dumps(chunk)}\n\n"
         yield "data: [DONE]\n\n"
 
-    def _chunks(self, response: _Text | _ToolCall) -> list[dict[str, Any]]:
-        first: dict[str, Any] = {"role": "assistant", "content": ""}
-        if isinstance(response, _Text):
-            deltas = [first, *({"content": p} for p in response.parts)]
-            return [*map(self._chunk, deltas), self._chunk({}, "stop")]
-        head = {"index": 0, "id": response.call_id, "type": "function"}
-        start = {**head, "function": {"name": response.name, "arguments": ""}}
-        pieces = [{"index": 0, "function": {"arguments": p}} for p in response.argument_parts]
-        deltas = [{"role": "assistant", "content": None, "tool_calls": [start]}]
-        deltas += [{"tool_calls": [p]} for p in pieces]
-        return [*map(self._chunk, deltas), self._chunk({}, "tool_calls")]
+    def _chunks(self, answer: FakeTurn, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield self._chunk({"role": "assistant", "content": ""})
+        if answer.reasoning and self._split(body):
+            for part in answer.reasoning:
+                yield self._chunk({"reasoning_details": [reasoning_detail(part)]})
+        elif answer.reasoning:
+            for part in ("<th", "ink>\n", *answer.reasoning, "\n</thi", "nk>\n\n"):
+                yield self._chunk({"content": part})
+        for part in answer.text:
+            yield self._chunk({"content": part})
+        for index, call in enumerate(answer.calls):
+            head = {"index": index, "id": call.call_id, "type": "function"}
+            start = {**head, "function": {"name": call.name, "arguments": ""}}
+            yield self._chunk({"tool_calls": [start]})
+            for piece in call.argument_parts:
+                yield self._chunk(
+                    {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                )
+        yield self._chunk({}, "tool_calls" if answer.calls else "stop")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            yield {**self._chunk({}), "choices": [], "usage": _usage()}
+
+    def _split(self, body: dict[str, Any]) -> bool:
+        return self.minimax and body.get("reasoning_split") is True
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion.chunk",
-            "created": 1_700_000_000,
+            "created": _CREATED,
             "model": self.model,
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
 
-    def _completion(self, response: _Text | _ToolCall) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": None}
-        if isinstance(response, _Text):
-            message["content"] = "".join(response.parts)
-        else:
-            arguments = "".join(response.argument_parts)
-            function = {"name": response.name, "arguments": arguments}
+    def _completion(self, answer: FakeTurn, body: dict[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(answer.text) or None}
+        if answer.reasoning and self._split(body):
+            message["reasoning_details"] = [reasoning_detail("".join(answer.reasoning))]
+        elif answer.reasoning:
+            message["content"] = f"<think>\n{''.join(answer.reasoning)}\n</think>\n\n" + "".join(
+                answer.text
+            )
+        if answer.calls:
             message["tool_calls"] = [
-                {"id": response.call_id, "type": "function", "function": function}
+                {
+                    "id": c.call_id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": "".join(c.argument_parts)},
+                }
+                for c in answer.calls
             ]
-        finish = "stop" if isinstance(response, _Text) else "tool_calls"
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
-            "created": 1_700_000_000,
+            "created": _CREATED,
             "model": self.model,
             "choices": [
-                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if answer.calls else "stop",
+                    "logprobs": None,
+                }
             ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            "usage": _usage(),
         }
 
 
-def _error_response(error: _Error) -> JSONResponse:
-    kinds = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_exceeded"}
+def reasoning_detail(text: str) -> dict[str, Any]:
+    """One ``reasoning_details`` entry as MiniMax sends it (each delta carries new text)."""
+    return {
+        "type": "reasoning.text",
+        "id": "reasoning-text-1",
+        "format": "MiniMax-response-v1",
+        "index": 0,
+        "text": text,
+    }
+
+
+def minimax_problem(body: dict[str, Any]) -> str | None:
+    """Why MiniMax's OpenAI-compatible endpoint would refuse ``body``, or None."""
+    for name in ("temperature", "top_p"):
+        value = body.get(name)
+        if value is not None and not 0 < value <= 1:
+            return f"invalid params, {name} must be in (0, 1], got {value}"
+    choice = body.get("tool_choice")
+    if choice is not None and choice not in ("none", "auto"):
+        return f"invalid params, tool_choice {choice!r} is not supported"
+    roles = [m.get("role") for m in body.get("messages", [])]
+    if roles.count("system") > 1 or ("system" in roles and roles[0] != "system"):
+        return "invalid params, only one system message, placed first, is supported"
+    for tool in body.get("tools") or ():
+        if "strict" in tool.get("function", {}) and tool["function"]["strict"] is None:
+            return "invalid params, strict must not be null"
+    return None
+
+
+def _usage() -> dict[str, int]:
+    return {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+
+
+def error_response(error: FakeError) -> JSONResponse:
     body = {
         "error": {
             "message": error.message,
-            "type": kinds.get(error.status, "server_error"),
+            "type": _KINDS.get(error.status, "server_error"),
             "code": None,
         }
     }

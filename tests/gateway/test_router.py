@@ -150,7 +150,13 @@ async def test_a_turn_streams_and_ends_with_one_final(
         brain.gates[result.run_id].set()
         finals = await recorder.wait_for("chat.final")
     assert finals == [
-        {"session": SESSION, "run_id": result.run_id, "text": "echo: hi", "status": "completed"}
+        {
+            "session": SESSION,
+            "run_id": result.run_id,
+            "text": "echo: hi",
+            "status": "completed",
+            "exit_status": "completed",
+        }
     ]
     names = [e.event for e in recorder.events]
     assert names == ["chat.message", "chat.delta", "chat.final"]
@@ -201,6 +207,7 @@ async def test_interrupt_stops_the_running_turn_with_its_partial_text(
         "run_id": first.run_id,
         "text": "echo: ",
         "status": "stopped",
+        "exit_status": "stopped",
     }
     assert finals[1]["text"] == "echo: b"
 
@@ -370,7 +377,13 @@ async def test_shutdown_stops_running_turns_and_refuses_new_ones(
             router.submit(message("b"), principal="owner")
     final = recorder.named("chat.final")
     assert final == [
-        {"session": SESSION, "run_id": run.run_id, "text": "echo: ", "status": "stopped"}
+        {
+            "session": SESSION,
+            "run_id": run.run_id,
+            "text": "echo: ",
+            "status": "stopped",
+            "exit_status": "interrupted",
+        }
     ]
     assert store.unfinished_runs() == []
 

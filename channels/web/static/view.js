@@ -180,10 +180,16 @@ export class ChatView {
     return card;
   }
 
+  // After a restart the same request is asked again by a resumed run, so the
+  // page can hold several cards for one id: answer the newest.
   approvalResolved(requestId, decision) {
-    const card = this.#list.querySelector(`.approval[data-request-id="${CSS.escape(requestId)}"]`);
+    const cards = this.#list.querySelectorAll(`.approval[data-request-id="${CSS.escape(requestId)}"]`);
+    const card = cards[cards.length - 1];
     if (!card) return;
     const word = { approve: "Approved", deny: "Denied" }[decision] ?? "Answered";
-    card.querySelector(".actions")?.replaceWith(el("p", "decided", word));
+    const decided = el("p", "decided", word);
+    const slot = card.querySelector(".actions") ?? card.querySelector(".decided");
+    if (slot) slot.replaceWith(decided);
+    else card.append(decided);
   }
 }
