@@ -159,6 +159,12 @@ class ChannelHost:
         self._hub.subscribe_live(session, self._outbox)
         control = parse_control(message.text)
         decides = control is not None and control.kind in _DECISIONS
+        sender = message.sender
+        if decides and not self._may_decide(hosted, message.channel, message.account, sender.id):
+            log.warning("channel %s: %s may not decide approvals", message.channel, sender.id)
+            refusal = "Only the assistant's paired or allowlisted users can answer approvals."
+            await self._outbox.perform(hosted, SendMessage(reply_target(message), refusal))
+            return
         self._outbox.deciders.note_message(session, _name_of(message.sender), decides=decides)
         principal = f"{message.channel}:{message.account}"
         try:
@@ -186,11 +192,15 @@ class ChannelHost:
             )
         await self._outbox.perform(hosted, SendMessage(reply_target(message), text))
 
+    def _may_decide(
+        self, hosted: HostedChannel, channel: str, account: str, sender_id: str
+    ) -> bool:
+        """Approvals are answered by paired or allowlisted users, never by a group's guests."""
+        known = self._pairing.is_known(channel, account, sender_id)
+        return known or sender_id in hosted.policy.allow_from
+
     async def _button(self, hosted: HostedChannel, press: ButtonPress) -> None:
-        allowed = self._pairing.is_known(press.channel, press.account, press.sender.id) or (
-            press.sender.id in hosted.policy.allow_from
-        )
-        if not allowed:
+        if not self._may_decide(hosted, press.channel, press.account, press.sender.id):
             log.warning("channel %s: %s may not decide approvals", press.channel, press.sender.id)
             return
         key = SessionKey(press.channel, press.account, press.conversation_id, press.thread_id)

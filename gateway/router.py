@@ -191,7 +191,7 @@ class Router:
         control = parse_control(message.text)
         if control is not None:
             self._publish_user_message(key, run_id, message)
-            self._apply_control(key, run_id, control)
+            self._apply_control(key, run_id, control, by=f"{message.channel}:{message.sender.id}")
             return SubmitResult(run_id, key)
         try:
             result = self._enqueue(key, run_id, message, mode or self._settings.queue_mode)
@@ -251,6 +251,7 @@ class Router:
                         "run_id": active.run_id,
                         "request_id": request_id,
                         "decision": str(decision),
+                        "decided_by": by,
                     },
                 )
         return resolved
@@ -423,7 +424,7 @@ class Router:
 
     # -- control commands and stopping ----------------------------------
 
-    def _apply_control(self, key: str, run_id: str, control: Control) -> None:
+    def _apply_control(self, key: str, run_id: str, control: Control, *, by: str) -> None:
         match control.kind:
             case ControlKind.STOP:
                 stopped = self._stop_session(key)
@@ -432,7 +433,7 @@ class Router:
                 self.new_conversation(key)
                 text = "Started a new conversation."
             case ControlKind.APPROVE | ControlKind.DENY:
-                text = self._control_approval(key, control)
+                text = self._control_approval(key, control, by=by)
         self._hub.publish(
             key,
             "chat.final",
@@ -445,7 +446,7 @@ class Router:
             },
         )
 
-    def _control_approval(self, key: str, control: Control) -> str:
+    def _control_approval(self, key: str, control: Control, *, by: str) -> str:
         active = self._active.get(key)
         pending = active.approvals if active else []
         request_id = control.argument or (pending[-1] if pending else "")
@@ -457,7 +458,7 @@ class Router:
             else ApprovalDecision.DENY
         )
         assert self._tasks is not None
-        self._tasks.create_task(self.resolve_approval(key, request_id, decision, by=key))
+        self._tasks.create_task(self.resolve_approval(key, request_id, decision, by=by))
         return "Approved." if decision is ApprovalDecision.APPROVE else "Denied."
 
     def _stop_session(self, key: str) -> bool:

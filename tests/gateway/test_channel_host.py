@@ -27,7 +27,7 @@ from channels.base import (
     SentMessage,
 )
 from channels.errors import ChannelAuthError, ChannelRateLimited, ChannelUnavailable
-from gateway.access import AccessPolicy
+from gateway.access import AccessPolicy, GroupPolicy
 from gateway.channel_host import ChannelHost, HostedChannel
 from gateway.events import (
     ApprovalDecision,
@@ -524,6 +524,38 @@ async def test_a_typed_decision_names_who_typed_it(
         await host.inbound("fakechat", dm("/deny", "2"))
         await adapter.wait_until_shown("done: deny")
     assert adapter.shown()[asking] == "delete notes.txt\n\n❌ Denied by Alice."
+
+
+async def test_in_an_open_group_only_known_users_may_type_a_decision(
+    parts: tuple[GatewayStore, EventHub, PairingStore],
+) -> None:
+    store, hub, pairing = parts
+    brain = ApprovalBrain()
+    adapter = FakeAdapter()
+    policy = AccessPolicy(
+        allow_from=frozenset({"u1"}), group_policy=GroupPolicy.OPEN, require_mention=False
+    )
+    group = Conversation("g1", ConversationKind.GROUP)
+    async with (
+        Router(store=store, hub=hub, bus=brain, settings=RouterSettings()) as router,
+        ChannelHost(
+            [HostedChannel(adapter, policy)], router=router, hub=hub, pairing=pairing
+        ) as host,
+    ):
+        await adapter.connected.wait()
+        await host.inbound("fakechat", dm("tidy up", "1", conversation=group))
+        await until_buttons(adapter)
+        await host.inbound("fakechat", dm("/approve", "2", sender="guest", conversation=group))
+        await adapter.wait_until_shown(
+            "Only the assistant's paired or allowlisted users can answer approvals."
+        )
+        assert brain.resolved == []
+        await host.inbound("fakechat", dm("/approve", "3", conversation=group))
+        await adapter.wait_until_shown("done: approve")
+    assert brain.resolved == [("apr_1", ApprovalDecision.APPROVE, "fakechat:u1")]
+    events = store.events_after("fakechat:bot-1:g1", 0, 100)
+    resolved = [e.payload for e in events if e.event == "approval.resolved"]
+    assert [r["decided_by"] for r in resolved] == ["fakechat:u1"]
 
 
 async def test_a_decision_made_elsewhere_is_shown_without_a_name(

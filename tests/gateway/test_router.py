@@ -358,7 +358,8 @@ async def test_approve_by_command_resumes_the_turn(store: GatewayStore, brain: G
         requested = await recorder.wait_for("approval.requested")
         assert requested[0]["request_id"] == "apr_1"
         router.submit(message("/approve"), principal="owner")
-        await recorder.wait_for("approval.resolved")
+        resolved = await recorder.wait_for("approval.resolved")
+        assert resolved[0]["decided_by"] == "web:owner"  # who typed it, not the session
         brain.gates[run.run_id].set()
         await recorder.wait_for("chat.final", 2)
     deltas = "".join(str(d["text"]) for d in recorder.named("chat.delta"))
