@@ -3,7 +3,7 @@
 Event order of one turn::
 
     Typing
-    ( TextDelta* | ToolActivity(start) ToolActivity(end|error) | ApprovalRequested )*
+    ( TextDelta* | ToolActivity(start) ToolActivity(end|error) FileReply* | ApprovalRequested )*
     FinalReply | TurnFailed
 
 ``FinalReply.text`` always equals the concatenation of the turn's
@@ -73,6 +73,7 @@ from gateway.events import (
     ApprovalDecision,
     ApprovalRequested,
     ExitStatus,
+    FileReply,
     FinalReply,
     ReplyEvent,
     TextDelta,
@@ -185,7 +186,9 @@ class TurnDriver:
             "the model stream ended without a result", provider=self._provider.name
         )
 
-    async def _run_tool(self, call: ToolCall) -> AsyncGenerator[ToolActivity | ToolOutcome, None]:
+    async def _run_tool(
+        self, call: ToolCall
+    ) -> AsyncGenerator[ToolActivity | FileReply | ToolOutcome, None]:
         yield ToolActivity(self._run_id, call.name, ToolPhase.START, describe_call(call))
         outcome = self._approvals.claim(call)
         if outcome is None:
@@ -193,6 +196,10 @@ class TurnDriver:
             self._approvals.ran(call, outcome)
         phase = ToolPhase.END if outcome.ok else ToolPhase.ERROR
         yield ToolActivity(self._run_id, call.name, phase, outcome.error)
+        for sent in outcome.files:
+            yield FileReply(
+                self._run_id, sent.file_id, sent.name, sent.media_type, sent.size, sent.caption
+            )
         yield outcome
 
     async def _ask(

@@ -55,6 +55,7 @@ class ToolSettings:
     python_require_isolation: bool = True
     sql_timeout_s: float = 10.0
     sql_max_rows: int = 200
+    send_file_max_bytes: int = 50 * 1024 * 1024  # Telegram's limit for bots' documents
 
     def __post_init__(self) -> None:
         if self.output_cap_chars < 200:
@@ -66,7 +67,8 @@ class ToolSettings:
         for name in ("http_timeout_s", "python_timeout_s", "sql_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"tools.{name}", "must be positive")
-        for name in ("http_max_response_bytes", "python_memory_bytes", "sql_max_rows"):
+        sizes = ("http_max_response_bytes", "python_memory_bytes", "sql_max_rows")
+        for name in (*sizes, "send_file_max_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"tools.{name}", "must be at least 1")
 

@@ -25,6 +25,7 @@ __all__ = [
     "CallModel",
     "Fail",
     "Finish",
+    "OutgoingFile",
     "RunTool",
     "Step",
     "ToolOutcome",
@@ -107,11 +108,23 @@ Step = CallModel | AskApproval | RunTool | Finish | Fail
 
 
 @dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    """A file a tool sent the user; its bytes wait in the outbox under ``file_id``."""
+
+    file_id: str
+    name: str
+    media_type: str
+    size: int
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ToolOutcome:
     """What running one call produced.
 
     ``text`` is the user-facing rendering of a successful output; ``content``
-    is what the model sees (JSON of the output, or of the error).
+    is what the model sees (JSON of the output, or of the error); ``files``
+    are files the call sent the user (the driver reports each one).
     """
 
     call_id: str
@@ -119,6 +132,7 @@ class ToolOutcome:
     content: str
     text: str = ""
     error: str | None = None
+    files: tuple[OutgoingFile, ...] = ()
 
     @classmethod
     def failure(cls, call_id: str, error: str) -> ToolOutcome:

@@ -35,9 +35,11 @@ __all__ = [
     "Inbound",
     "InboundSink",
     "LengthUnit",
+    "OutboundFile",
     "Readiness",
     "ReplyOp",
     "ReplyTarget",
+    "SendFile",
     "SendMessage",
     "SentMessage",
     "ShowTyping",
@@ -66,7 +68,9 @@ class Capabilities:
 
     ``max_text`` is the limit of one message in ``length_unit``, after
     formatting.  ``min_edit_interval_s`` throttles streamed edits so that a
-    chat stays within the platform's rate limits.
+    chat stays within the platform's rate limits.  ``max_upload_bytes`` is
+    the largest file the bot may upload (0: it cannot send files); a larger
+    one is announced in a message instead.
     """
 
     name: str
@@ -78,6 +82,7 @@ class Capabilities:
     buttons: bool
     typing: bool
     min_edit_interval_s: float = 1.0
+    max_upload_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +133,29 @@ class ShowTyping:
     target: ReplyTarget
 
 
-ReplyOp = SendMessage | EditMessage | ShowTyping
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file the assistant sends: ``path`` holds its ``size`` bytes (the gateway's
+    copy, never changed while it is sent); ``name`` and ``caption`` are untrusted
+    text, to be shown, never to be used as a path or as markup."""
+
+    path: Path
+    name: str
+    media_type: str
+    size: int
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendFile:
+    """Upload ``file`` as a new message, with its caption (within the platform's
+    size limit: the shared reply logic checks ``Capabilities.max_upload_bytes``)."""
+
+    target: ReplyTarget
+    file: OutboundFile
+
+
+ReplyOp = SendMessage | EditMessage | ShowTyping | SendFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,9 @@ file's bytes from its platform; everything else is here, the same for all:
 * writing: a new file (never an existing one) that only its owner can read;
 * a file that cannot be fetched is logged and left without ``local_path``:
   the message still goes through.
+
+Files going out (``SendFile``) are read here too (:func:`read_outbound`), so
+that every adapter refuses an unreadable or changed file the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from channels.base import OutboundFile
 from channels.errors import ChannelError, ChannelRequestError
 from gateway.events import Attachment, InboundMessage
 
@@ -46,6 +50,7 @@ __all__ = [
     "download_capped",
     "extension_for",
     "origin_of",
+    "read_outbound",
     "write_private",
 ]
 
@@ -188,3 +193,20 @@ async def download_capped(
             data.extend(chunk)
             cap.check(len(data), "received so far")
     return bytes(data)
+
+
+async def read_outbound(file: OutboundFile, *, channel: str) -> bytes:
+    """The bytes of a file to upload; ``ChannelRequestError`` when they cannot be read
+    or are not the ``size`` announced (the upload would not be what the user was told)."""
+    try:
+        data = await asyncio.to_thread(file.path.read_bytes)
+    except OSError as exc:
+        raise ChannelRequestError(
+            f"cannot read the file to send: {exc.strerror or exc}", channel=channel
+        ) from exc
+    if len(data) != file.size:
+        raise ChannelRequestError(
+            f"the file to send has {len(data)} bytes, not the {file.size} announced",
+            channel=channel,
+        )
+    return data

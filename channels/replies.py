@@ -22,6 +22,13 @@ through :meth:`ReplyStreamer.sent` like any other); once the request is
 decided, :meth:`ReplyStreamer.resolved` edits that message to say who decided
 and what — an :class:`~channels.base.EditMessage`, which also drops the
 buttons, so the same request cannot be answered twice from the chat.
+
+Files the run sent (:meth:`ReplyStreamer.file`) follow the reply's text:
+they are held until the run ends, so that a platform that shows the text
+only once final does not show the file first.  A file over the platform's
+upload limit (``Capabilities.max_upload_bytes``), or one the gateway no
+longer has, becomes a message that says so: the user learns a file was
+meant for them, never silence.
 """
 
 from __future__ import annotations
@@ -29,14 +36,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from channels.approvals import NO_BUTTONS_HINT
 from channels.base import (
     ApprovalButtons,
     Capabilities,
     EditMessage,
+    OutboundFile,
     ReplyOp,
     ReplyTarget,
+    SendFile,
     SendMessage,
     SentMessage,
     ShowTyping,
@@ -46,6 +56,7 @@ from channels.markdown import render
 from gateway.events import (
     ApprovalDecision,
     ApprovalRequested,
+    FileReply,
     FinalReply,
     InboundMessage,
     ReplyEvent,
@@ -115,6 +126,7 @@ class ReplyStreamer:
         self._last_edit = float("-inf")
         self._last_typing = float("-inf")
         self._asked: dict[str, _Asked] = {}  # request id -> the message that asks
+        self._files: list[ReplyOp] = []  # held until the reply's text is out
         self.finished = False
 
     # -- events of the run ------------------------------------------------
@@ -132,7 +144,7 @@ class ReplyStreamer:
                 return self.final(text, stopped=status is RunStatus.STOPPED)
             case TurnFailed(code=code, message=message):
                 return self.failed(code, message)
-            case _:  # tool activity is not shown in chats
+            case _:  # tool activity is not shown in chats; files need their path (file())
                 return []
 
     def delta(self, text: str) -> list[ReplyOp]:
@@ -154,13 +166,43 @@ class ReplyStreamer:
         shown = text if text.strip() else ("" if stopped else "(no reply)")
         if stopped:
             shown = f"{shown}\n\n_(stopped)_" if shown else "_(stopped)_"
-        return self._show(layout(shown, self._caps))
+        return self._show(layout(shown, self._caps)) + self._held_files()
 
     def failed(self, code: str, message: str) -> list[ReplyOp]:
         self.finished = True
         notice = f"⚠️ {message} ({code})"
         text = f"{self._text}\n\n{notice}" if self._text.strip() else notice
-        return self._show(layout(text, self._caps))
+        return self._show(layout(text, self._caps)) + self._held_files()
+
+    def file(self, reply: FileReply, path: Path | None) -> list[ReplyOp]:
+        """Send the file of ``reply`` (its bytes at ``path``; None when the gateway
+        does not have them) after the reply's text: held until the run ends."""
+        op = self._file_op(reply, path)
+        if self.finished:
+            return [op]
+        self._files.append(op)
+        return []
+
+    def _file_op(self, reply: FileReply, path: Path | None) -> ReplyOp:
+        name = _MARKUP.sub("", reply.name).strip() or "a file"
+        limit = self._caps.max_upload_bytes
+        if path is None:
+            notice = f"⚠️ I sent you {name}, but it is no longer available."
+        elif limit <= 0:
+            notice = f"📎 I sent you {name} ({_size(reply.size)}); files cannot be sent here."
+        elif reply.size > limit:
+            notice = (
+                f"📎 I sent you {name} ({_size(reply.size)}), but it is too large to upload "
+                f"here (the limit is {_size(limit)})."
+            )
+        else:
+            file = OutboundFile(path, reply.name, reply.media_type, reply.size, reply.caption)
+            return SendFile(self._target, file)
+        return SendMessage(self._target, render(notice, self._caps.dialect))
+
+    def _held_files(self) -> list[ReplyOp]:
+        held, self._files = self._files, []
+        return held
 
     def typing(self) -> list[ReplyOp]:
         now = self._clock()
@@ -229,3 +271,11 @@ class ReplyStreamer:
         if index >= len(self._ids):
             raise RuntimeError("an edit was planned before the message's id came back")
         return self._ids[index]
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

@@ -38,6 +38,7 @@ from brain import Brain, BrainSettings
 from brain.guard import DEFAULT_ALLOW, Budgets, GuardSettings, PermissionPolicy, StuckThresholds
 from brain.models import PROVIDER_ENV_VARS, Sampling
 from brain.settings import ContextSettings, DiscoverySettings, ToolSettings
+from brain.tools.send_file import outbox_dir
 from channels.base import AdapterSettings
 from channels.web import STATIC_DIR
 from gateway import __version__
@@ -46,6 +47,7 @@ from gateway.auth import AccessToken, check_bind_allowed, resolve_token
 from gateway.bus import InProcessBus
 from gateway.channel_host import ChannelHost, HostedChannel
 from gateway.config import ChannelSettings, Config
+from gateway.files import FileStore, file_routes
 from gateway.hub import EventHub
 from gateway.methods import Methods, ServerFacts
 from gateway.pairing import PairingStore
@@ -196,7 +198,7 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
         pairing = PairingStore.open(config.data_dir / "state.db", clock=time.time)
         stack.callback(pairing.close)
         channels = await stack.enter_async_context(
-            ChannelHost(hosted, router=router, hub=hub, pairing=pairing)
+            ChannelHost(hosted, router=router, hub=hub, pairing=pairing, files=sent_files(config))
         )
         registry = None
         if config.registry.enabled:
@@ -294,6 +296,17 @@ def registry_mounts(runtime: Runtime) -> list[BaseRoute]:
     return host_routes(runtime.registry, settings, is_admin)
 
 
+def sent_files(config: Config) -> FileStore:
+    """The files the brain's ``send_file`` put in its outbox (same data dir)."""
+    return FileStore(outbox_dir(config.data_dir))
+
+
+def download_routes(runtime: Runtime) -> list[BaseRoute]:
+    """``GET /files/{session}/{file_id}``: sent files, for the session's owner."""
+    files = sent_files(runtime.config)
+    return [*file_routes(files, runtime.store, runtime.token.principal_for)]
+
+
 def webhook_routes(runtime: Runtime) -> list[BaseRoute]:
     return [route for hosted in runtime.channels.hosted for route in hosted.adapter.http_routes()]
 
@@ -385,7 +398,11 @@ def _uvicorn_config(config: Config, runtime: Runtime) -> uvicorn.Config:
         static_dir=STATIC_DIR,
         readiness=readiness(runtime),
         channel_status=runtime.channels.status,
-        extra_routes=[*webhook_routes(runtime), *registry_mounts(runtime)],
+        extra_routes=[
+            *download_routes(runtime),
+            *webhook_routes(runtime),
+            *registry_mounts(runtime),
+        ],
         max_connections=config.limits.max_connections,
     )
     return uvicorn.Config(

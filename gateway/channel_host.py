@@ -38,6 +38,7 @@ from gateway.backoff import Backoff
 from gateway.channel_outbox import ChannelOutbox, HostedChannel
 from gateway.errors import GatewayError, QueueFull
 from gateway.events import InboundMessage, Sender, SessionKey
+from gateway.files import FileStore
 from gateway.hub import EventHub
 from gateway.pairing import PairingStore
 from gateway.router import Router
@@ -60,6 +61,7 @@ class ChannelHost:
         pairing: PairingStore,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        files: FileStore | None = None,
     ) -> None:
         self._channels = {c.adapter.capabilities.name: c for c in channels}
         self._router = router
@@ -67,7 +69,9 @@ class ChannelHost:
         self._pairing = pairing
         self._sleep = sleep
         self._status = dict.fromkeys(self._channels, "connecting")
-        self._outbox = ChannelOutbox(self._channels, spawn=self._spawn, clock=clock, sleep=sleep)
+        self._outbox = ChannelOutbox(
+            self._channels, spawn=self._spawn, clock=clock, sleep=sleep, files=files
+        )
         self._tasks: asyncio.TaskGroup | None = None
         self._running: set[asyncio.Task[None]] = set()
 

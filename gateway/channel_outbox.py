@@ -17,6 +17,11 @@ comes back as the session's ``approval.resolved`` event, and the streamer
 edits the asking message to show it, without buttons.  The event does not
 say who decided, so the channel host notes who pressed or typed in its chats
 (:class:`Deciders`); a decision made elsewhere is shown without a name.
+
+Files: a ``chat.file`` event names a file in the gateway's
+:class:`~gateway.files.FileStore`; the outbox finds its bytes (in this
+session only) and the streamer uploads it after the reply's text, or says
+why it cannot (too large for the platform, no longer there).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from channels.errors import ChannelError, ChannelRateLimited, ChannelUnavailable
 from channels.replies import ReplyStreamer
 from gateway.access import AccessPolicy
 from gateway.backoff import Backoff
-from gateway.events import ReplyEvent, SessionKey
+from gateway.events import FileReply, ReplyEvent, SessionKey
+from gateway.files import FileStore
 from gateway.replies import ApprovalResolved, event_to_reply, event_to_resolution
 from gateway.store import StoredEvent
 
@@ -122,8 +128,10 @@ class ChannelOutbox:
         spawn: Spawn,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
+        files: FileStore | None = None,
     ) -> None:
         self._channels = channels
+        self._files = files
         self._spawn = spawn
         self._clock = clock
         self._sleep = sleep
@@ -190,6 +198,11 @@ class ChannelOutbox:
             caps = hosted.adapter.capabilities
             streamer = ReplyStreamer(caps, target, clock=self._clock, stream=hosted.stream)
             runs.streamers[item.run_id] = streamer
+        if isinstance(item, FileReply):
+            found = self._files.find(str(key), item.file_id) if self._files else None
+            if found is None:
+                log.warning("session %s: sent file %s is not in the store", key, item.file_id)
+            return streamer, streamer.file(item, found.path if found else None)
         return streamer, streamer.feed(item)
 
     async def perform(self, hosted: HostedChannel, op: ReplyOp) -> SentMessage | None:

@@ -30,6 +30,7 @@ __all__ = [
     "Conversation",
     "ConversationKind",
     "ExitStatus",
+    "FileReply",
     "FinalReply",
     "InboundMessage",
     "Mention",
@@ -342,7 +343,25 @@ class TurnFailed:
     exit_status: ExitStatus | None = None
 
 
-ReplyEvent = TextDelta | ToolActivity | Typing | ApprovalRequested | FinalReply | TurnFailed
+@dataclass(frozen=True, slots=True)
+class FileReply:
+    """The assistant sent the user a file (with an optional caption).
+
+    The bytes are in the gateway's file store under ``file_id`` (random,
+    URL-safe, never derived from a name); ``name`` is what the user sees.
+    """
+
+    run_id: str
+    file_id: str
+    name: str
+    media_type: str
+    size: int
+    caption: str | None = None
+
+
+ReplyEvent = (
+    TextDelta | ToolActivity | Typing | ApprovalRequested | FileReply | FinalReply | TurnFailed
+)
 
 # Failure codes that name their exit status differently; any other code that is
 # an ExitStatus value is that status, and an unknown code is ``internal``.

@@ -15,6 +15,7 @@ from typing import Any, assert_never
 from gateway.events import (
     ApprovalDecision,
     ApprovalRequested,
+    FileReply,
     FinalReply,
     ReplyEvent,
     RunStatus,
@@ -54,6 +55,8 @@ def reply_to_event(session: str, reply: ReplyEvent) -> tuple[str, dict[str, Any]
                 "tool": tool,
                 "summary": summary,
             }
+        case FileReply():
+            return "chat.file", base | _file_payload(reply)
         case FinalReply(text=text, status=status):
             return "chat.final", base | {"text": text, "status": str(status)}
         case TurnFailed(code=code, message=message, retryable=retryable):
@@ -75,6 +78,27 @@ def event_to_resolution(name: str, payload: Mapping[str, Any]) -> ApprovalResolv
         return None
     decision = ApprovalDecision(payload["decision"])
     return ApprovalResolved(payload["run_id"], payload["request_id"], decision)
+
+
+def _file_payload(reply: FileReply) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "file_id": reply.file_id,
+        "name": reply.name,
+        "media_type": reply.media_type,
+        "size": reply.size,
+    }
+    return payload | ({"caption": reply.caption} if reply.caption is not None else {})
+
+
+def _file(payload: Mapping[str, Any]) -> FileReply:
+    return FileReply(
+        payload["run_id"],
+        payload["file_id"],
+        payload["name"],
+        payload["media_type"],
+        int(payload["size"]),
+        payload.get("caption"),
+    )
 
 
 def _tool(payload: Mapping[str, Any]) -> ToolActivity:
@@ -99,6 +123,7 @@ _DECODERS: Mapping[str, Callable[[Mapping[str, Any]], ReplyEvent]] = {
     "approval.requested": lambda p: ApprovalRequested(
         p["run_id"], p["request_id"], p["tool"], p["summary"]
     ),
+    "chat.file": _file,
     "chat.final": _final,
     "chat.error": _failed,
 }

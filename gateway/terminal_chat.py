@@ -80,6 +80,11 @@ class ChatPrinter:
         detail = f": {payload['detail']}" if payload.get("detail") else ""
         self.out.write(self._dim(f"\n[{payload['tool']} {payload['phase']}{detail}]\n"))
 
+    def _file(self, payload: dict[str, Any]) -> None:
+        caption = f": {payload['caption']}" if payload.get("caption") else ""
+        where = f"GET /files/<session>/{payload['file_id']}"
+        self.out.write(f"\n[file {payload['name']} ({payload['size']} bytes){caption}; {where}]\n")
+
     def _error(self, payload: dict[str, Any]) -> None:
         self.run_ended(payload["run_id"]).set()
         self.out.write(f"\n! {payload['code']}: {payload['message']}\n")
@@ -94,6 +99,7 @@ _RENDERERS: dict[str, Callable[[ChatPrinter, dict[str, Any]], None]] = {
     "chat.delta": ChatPrinter._delta,
     "chat.final": ChatPrinter._final,
     "chat.tool": ChatPrinter._tool,
+    "chat.file": ChatPrinter._file,
     "chat.error": ChatPrinter._error,
     "approval.requested": ChatPrinter._approval,
 }

@@ -1,7 +1,7 @@
 """Assemble the registry from the brain's settings: built-ins first, then skill tools.
 
 Built-ins, in the order a model sees them: ``read_file``, ``write_file``,
-``edit_file``, ``run_python``, ``sql_query``, ``http_request`` (only when
+``edit_file``, ``send_file``, ``run_python``, ``sql_query``, ``http_request`` (only when
 ``tools.http_allowlist`` names a host), the five memory tools (only when a
 ``Memory`` is given), ``activate_skill``, ``read_skill_resource`` and
 ``run_skill_tool``; then one ``<skill>__<tool>`` per installed skill tool.
@@ -18,6 +18,7 @@ from brain.tools.http_tool import Allowlist, HttpTool
 from brain.tools.memory_tools import MemoryTools
 from brain.tools.python_tool import PythonTool
 from brain.tools.registry import ToolRegistry
+from brain.tools.send_file import SendFileTool
 from brain.tools.skill_docs import SkillDocs
 from brain.tools.skill_tools import SkillTools
 from brain.tools.sql_tool import SqlTool
@@ -43,7 +44,8 @@ def build_registry(
         hidden=settings.sandbox_hidden_paths,
     )
     sql = SqlTool(settings.data_dir, timeout_s=limits.sql_timeout_s, max_rows=limits.sql_max_rows)
-    tools: list[Tool] = [*files.tools(), python.tool(), sql.tool()]
+    sender = SendFileTool(settings.data_dir, max_bytes=limits.send_file_max_bytes)
+    tools: list[Tool] = [*files.tools(), sender.tool(), python.tool(), sql.tool()]
     if limits.http_allowlist:
         http = HttpTool(
             Allowlist(limits.http_allowlist),

@@ -28,7 +28,7 @@ from typing import Any
 
 from brain.errors import BrainError
 from brain.models.base import ToolDef
-from brain.steps import ToolOutcome, cap_text
+from brain.steps import OutgoingFile, ToolOutcome, cap_text
 
 __all__ = [
     "CallContext",
@@ -115,15 +115,19 @@ class ToolError:
 @dataclass(frozen=True, slots=True)
 class ToolReply:
     """A successful result: ``content`` for the model, ``text`` for a person
-    (defaults to ``content``).  The registry caps both."""
+    (defaults to ``content``), and the ``files`` it sent the user.  The
+    registry caps both texts."""
 
     content: str
     text: str | None = None
+    files: tuple[OutgoingFile, ...] = ()
 
     def outcome(self, call_id: str, cap: int) -> ToolOutcome:
         text = self.content if self.text is None else self.text
         content = cap_text(self.content, cap)
-        return ToolOutcome(call_id, ok=True, content=content, text=cap_text(text, cap))
+        return ToolOutcome(
+            call_id, ok=True, content=content, text=cap_text(text, cap), files=self.files
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,6 +52,7 @@ from channels.base import (
     LengthUnit,
     Readiness,
     ReplyOp,
+    SendFile,
     SendMessage,
     SentMessage,
     ShowTyping,
@@ -82,6 +83,7 @@ CAPABILITIES = Capabilities(
     buttons=True,  # message components
     typing=True,
     min_edit_interval_s=1.0,  # Discord: about 5 edits per 5 s per channel
+    max_upload_bytes=outbound.MAX_UPLOAD_BYTES,
 )
 _KNOWN_CHANNELS = 1024
 
@@ -247,6 +249,8 @@ class DiscordAdapter:
                 await outbound.edit(client, op)
             case ShowTyping(target=target):
                 await outbound.typing(client, target)
+            case SendFile():
+                return await outbound.send_file(client, op)
         return None
 
 

@@ -8,36 +8,36 @@ deleted meanwhile, the answer is still posted).  Every send and edit carries
 ping ``@everyone``, a role or a user — not even the author it replies to.
 Approval requests carry buttons (components), which an edit removes: Discord
 keeps a message's components unless an edit sends others, so it sends none.
+A file is a message with one attachment (``discord.File``, sent multipart),
+threaded like a reply, its caption as the content.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
 
 from channels.approvals import NO_BUTTONS_HINT
-from channels.base import EditMessage, ReplyTarget, SendMessage, SentMessage
+from channels.base import EditMessage, ReplyTarget, SendFile, SendMessage, SentMessage
 from channels.discord.buttons import approval_view
 from channels.discord.errors import CHANNEL, translated
 from channels.errors import ChannelRequestError
+from channels.files import read_outbound
 
-__all__ = ["edit", "send", "typing"]
+__all__ = ["MAX_UPLOAD_BYTES", "edit", "send", "send_file", "typing"]
 
 _NO_PINGS = discord.AllowedMentions.none()
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # Discord: 10 MiB per upload without server boosts
+_MAX_CONTENT = 2000  # Discord: message content is at most 2000 characters
 
 
 async def send(client: discord.Client, op: SendMessage) -> SentMessage:
     channel_id = _channel_id(op.target)
     channel = client.get_partial_messageable(channel_id)
-    options: dict[str, Any] = {"allowed_mentions": _NO_PINGS}
+    options = _reply_options(op.target, channel_id)
     text = op.text
-    if op.target.reply_to is not None:
-        options["reference"] = discord.MessageReference(
-            message_id=_snowflake(op.target.reply_to, "reply_to"),
-            channel_id=channel_id,
-            fail_if_not_exists=False,
-        )
     if op.buttons is not None:
         view = approval_view(op.buttons)
         if view is None:
@@ -47,6 +47,31 @@ async def send(client: discord.Client, op: SendMessage) -> SentMessage:
     with translated("create message"):
         message = await channel.send(text, **options)
     return SentMessage(str(message.id))
+
+
+async def send_file(client: discord.Client, op: SendFile) -> SentMessage:
+    channel_id = _channel_id(op.target)
+    channel = client.get_partial_messageable(channel_id)
+    data = await read_outbound(op.file, channel=CHANNEL)
+    caption = op.file.caption or None
+    if caption is not None and len(caption) > _MAX_CONTENT:
+        caption = caption[: _MAX_CONTENT - 1] + "…"
+    upload = discord.File(io.BytesIO(data), filename=op.file.name)
+    with translated("create message"):
+        message = await channel.send(caption, file=upload, **_reply_options(op.target, channel_id))
+    return SentMessage(str(message.id))
+
+
+def _reply_options(target: ReplyTarget, channel_id: int) -> dict[str, Any]:
+    """No pings, and a reference to the message answered (if it still exists)."""
+    options: dict[str, Any] = {"allowed_mentions": _NO_PINGS}
+    if target.reply_to is not None:
+        options["reference"] = discord.MessageReference(
+            message_id=_snowflake(target.reply_to, "reply_to"),
+            channel_id=channel_id,
+            fail_if_not_exists=False,
+        )
+    return options
 
 
 async def edit(client: discord.Client, op: EditMessage) -> None:

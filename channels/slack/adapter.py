@@ -56,6 +56,7 @@ from channels.base import (
     LengthUnit,
     Readiness,
     ReplyOp,
+    SendFile,
     SendMessage,
     SentMessage,
 )
@@ -69,7 +70,7 @@ from channels.recent import Recent
 from channels.slack.attachments import AttachmentFetcher
 from channels.slack.errors import CHANNEL, MalformedEvent, translated
 from channels.slack.normalise import BotIdentity, normalise
-from channels.slack.outbound import Outbound
+from channels.slack.outbound import MAX_UPLOAD_BYTES, Outbound
 from channels.slack.settings import Mode, SlackSettings
 from channels.slack.socket_mode import SocketModeConnection
 from channels.slack.webhook import webhook_routes
@@ -89,6 +90,7 @@ CAPABILITIES = Capabilities(
     buttons=True,  # Block Kit actions
     typing=False,  # Slack has no typing indicator for bots
     min_edit_interval_s=1.0,  # chat.update is Tier 3 (50+ per minute)
+    max_upload_bytes=MAX_UPLOAD_BYTES,
 )
 _API_TIMEOUT_S = 30
 _EVERYTHING = re.compile(".*")
@@ -265,6 +267,8 @@ class SlackAdapter:
                 return await self._outbound.send(op)
             case EditMessage():
                 await self._outbound.edit(op)
+            case SendFile():
+                await self._outbound.send_file(op)
             case _:  # ShowTyping: Slack has no typing indicator for bots
                 pass
         return None

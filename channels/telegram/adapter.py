@@ -58,6 +58,7 @@ from channels.base import (
     LengthUnit,
     Readiness,
     ReplyOp,
+    SendFile,
     SendMessage,
     SentMessage,
     ShowTyping,
@@ -81,7 +82,7 @@ from channels.telegram.normalise import (
     normalise,
     update_id,
 )
-from channels.telegram.outbound import Outbound
+from channels.telegram.outbound import MAX_UPLOAD_BYTES, Outbound
 from channels.telegram.settings import Mode, TelegramSettings
 from channels.telegram.webhook import NotReceiving, webhook_route
 from gateway.events import InboundMessage
@@ -100,6 +101,7 @@ CAPABILITIES = Capabilities(
     buttons=True,  # inline keyboards
     typing=True,
     min_edit_interval_s=1.0,  # about one message per second per chat (FloodLimit)
+    max_upload_bytes=MAX_UPLOAD_BYTES,
 )
 _WEBHOOK_MAX_CONNECTIONS = 8  # updates are handled in order anyway
 _SEND_POOL = 8
@@ -303,4 +305,6 @@ class TelegramAdapter:
                 await self._outbound.edit(op)
             case ShowTyping(target=target):
                 await self._outbound.typing(target)
+            case SendFile():
+                return await self._outbound.send_file(op)
         return None

@@ -1,4 +1,5 @@
-"""Reply operations as Bot API calls: sendMessage, editMessageText, sendChatAction.
+"""Reply operations as Bot API calls: sendMessage, editMessageText, sendChatAction,
+sendDocument and sendPhoto.
 
 Text arrives already in Telegram HTML (``channels.replies`` renders it), so it
 is sent with ``parse_mode=HTML``.  Should Telegram still refuse the markup
@@ -7,6 +8,9 @@ with lost formatting beats a lost reply.  Replies quote the message they answer
 (``reply_parameters``, without failing when it was deleted) and stay in their
 forum topic (``message_thread_id``); approval requests carry an inline keyboard,
 which an edit removes (``editMessageText`` without ``reply_markup`` drops it).
+A file is uploaded (multipart) the same way, threaded and in its topic: a
+JPEG or PNG photo up to 10 MB with ``sendPhoto`` (shown inline), anything
+else with ``sendDocument`` (up to 50 MB); its caption goes as plain text.
 """
 
 from __future__ import annotations
@@ -17,13 +21,29 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyParameters,
+)
 from telegram import error as tg
 from telegram.constants import ChatAction, ParseMode
 
 from channels.approvals import NO_BUTTONS_HINT, button_ids
-from channels.base import ApprovalButtons, EditMessage, ReplyTarget, SendMessage, SentMessage
+from channels.base import (
+    ApprovalButtons,
+    EditMessage,
+    OutboundFile,
+    ReplyTarget,
+    SendFile,
+    SendMessage,
+    SentMessage,
+)
 from channels.errors import ChannelRequestError
+from channels.files import read_outbound
 from channels.telegram.errors import CHANNEL, translated
 
 __all__ = ["Outbound", "plain_text"]
@@ -33,6 +53,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _TAG = re.compile(r"<[^>]*>")
 MAX_CALLBACK_BYTES = 64  # Telegram Bot API: callback_data is 1-64 bytes
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # Telegram Bot API: bots send files of up to 50 MB
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram Bot API: sendPhoto takes at most 10 MB
+MAX_CAPTION = 1024  # Telegram Bot API: a caption is 0-1024 characters (UTF-16 units)
+_PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 class Outbound:
@@ -79,6 +103,23 @@ class Outbound:
             if "message is not modified" not in str(exc).lower():
                 raise
 
+    async def send_file(self, op: SendFile) -> SentMessage:
+        target, file = op.target, op.file
+        chat, thread = _chat_id(target.conversation_id), _optional(target.thread_id, "thread")
+        upload = InputFile(await read_outbound(file, channel=CHANNEL), filename=file.name)
+        caption, reply = _caption(file.caption), _reply_parameters(target)
+        if _is_photo(file):
+            with translated("sendPhoto", token=self._token):
+                message = await self._bot.send_photo(
+                    chat, upload, caption, message_thread_id=thread, reply_parameters=reply
+                )
+        else:
+            with translated("sendDocument", token=self._token):
+                message = await self._bot.send_document(
+                    chat, upload, caption, message_thread_id=thread, reply_parameters=reply
+                )
+        return SentMessage(str(message.message_id))
+
     async def typing(self, target: ReplyTarget) -> None:
         chat, thread = _chat_id(target.conversation_id), _optional(target.thread_id, "thread")
         with translated("sendChatAction", token=self._token):
@@ -100,6 +141,20 @@ class Outbound:
 def plain_text(markup: str) -> str:
     """Telegram HTML as the text it shows (tags dropped, entities decoded)."""
     return html.unescape(_TAG.sub("", markup))
+
+
+def _is_photo(file: OutboundFile) -> bool:
+    return file.media_type.lower() in _PHOTO_TYPES and file.size <= MAX_PHOTO_BYTES
+
+
+def _caption(caption: str | None) -> str | None:
+    """The caption within Telegram's limit (cut, with an ellipsis, when longer)."""
+    if not caption:
+        return None
+    if len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION:
+        return caption
+    cut = caption.encode("utf-16-le")[: (MAX_CAPTION - 1) * 2].decode("utf-16-le", "ignore")
+    return cut + "…"
 
 
 def _keyboard(buttons: ApprovalButtons) -> InlineKeyboardMarkup | None:

@@ -44,6 +44,7 @@ class Event(StrEnum):
     CHAT_FINAL = "chat.final"
     CHAT_ERROR = "chat.error"
     CHAT_TYPING = "chat.typing"
+    CHAT_FILE = "chat.file"
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_RESOLVED = "approval.resolved"
     TICK = "tick"

@@ -216,7 +216,7 @@ def full(tmp_path: Path) -> ToolRegistry:
 
 
 BUILTINS = [
-    "read_file", "write_file", "edit_file", "run_python", "sql_query", "http_request",
+    "read_file", "write_file", "edit_file", "send_file", "run_python", "sql_query", "http_request",
     "memory_get_blocks", "memory_set_block", "memory_remember", "memory_search", "memory_forget",
     "activate_skill", "read_skill_resource", "run_skill_tool",
 ]  # fmt: skip

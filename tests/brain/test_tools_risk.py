@@ -17,6 +17,7 @@ R, W, X, N, D = Risk.READ, Risk.WRITE, Risk.EXECUTE, Risk.NETWORK, Risk.DESTRUCT
 CALLS = [
     ("read_file", {"path": "a.txt"}, R),
     ("write_file", {"path": "a.txt", "content": "rm -rf /"}, W),  # text written, not run
+    ("send_file", {"path": "rm -rf.txt", "caption": "DROP TABLE x"}, R),  # sent, not run
     ("edit_file", {"path": "a.txt", "old_string": "a", "new_string": "b"}, W),
     ("run_python", {"code": "print(1)"}, X),
     ("run_python", {"code": "import shutil; shutil.rmtree('data')"}, D),

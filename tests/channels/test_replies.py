@@ -3,14 +3,18 @@ the decisions shown on them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from channels.base import (
     ApprovalButtons,
     Capabilities,
     Dialect,
     EditMessage,
     LengthUnit,
+    OutboundFile,
     ReplyOp,
     ReplyTarget,
+    SendFile,
     SendMessage,
     SentMessage,
     ShowTyping,
@@ -21,12 +25,14 @@ from gateway.events import (
     ApprovalRequested,
     Conversation,
     ConversationKind,
+    FileReply,
     FinalReply,
     InboundMessage,
     Sender,
     TextDelta,
     ToolActivity,
     ToolPhase,
+    TurnFailed,
     Typing,
 )
 
@@ -229,3 +235,53 @@ def test_a_reply_goes_to_the_conversation_and_thread_it_answers() -> None:
         0.0,
     )
     assert reply_target(message) == ReplyTarget("C1", "1699.0001", reply_to="1700.0001")
+
+
+REPORT = FileReply("r1", "q3Vb8xL0sTn2WcYd9KfA1uPe", "report.csv", "text/csv", 2048, "Numbers")
+STORED = Path("/outbox/q3Vb8xL0sTn2WcYd9KfA1uPe")
+
+
+def test_a_file_goes_out_after_the_replys_text() -> None:
+    streamer = ReplyStreamer(caps(edits=False, max_upload_bytes=4096), TARGET, clock=Clock())
+    assert streamer.file(REPORT, STORED) == []  # held: the text is not out yet
+    ops = streamer.feed(FinalReply("r1", "Here is the report."))
+    assert [type(op) for op in ops] == [SendMessage, SendFile]
+    expected = OutboundFile(STORED, "report.csv", "text/csv", 2048, "Numbers")
+    assert ops[1] == SendFile(TARGET, expected)
+
+
+def test_files_of_a_failed_run_still_go_out() -> None:
+    streamer = ReplyStreamer(caps(max_upload_bytes=4096), TARGET, clock=Clock())
+    streamer.file(REPORT, STORED)
+    ops = streamer.feed(TurnFailed("r1", "step_limit", "too many steps"))
+    assert isinstance(ops[-1], SendFile)
+
+
+def test_a_file_over_the_platforms_limit_is_announced_instead() -> None:
+    streamer = ReplyStreamer(caps(max_upload_bytes=1024), TARGET, clock=Clock())
+    streamer.file(REPORT, STORED)
+    ops = streamer.final("Done.")
+    notice = ops[-1]
+    assert isinstance(notice, SendMessage) and not any(isinstance(o, SendFile) for o in ops)
+    assert "report.csv (2 KB)" in notice.text and "the limit is 1 KB" in notice.text
+
+
+def test_a_missing_file_or_a_platform_without_files_says_so() -> None:
+    gone = ReplyStreamer(caps(max_upload_bytes=4096), TARGET, clock=Clock())
+    gone.file(REPORT, None)
+    (_, notice) = gone.final("Done.")
+    assert isinstance(notice, SendMessage) and "no longer available" in notice.text
+    plain = ReplyStreamer(caps(), TARGET, clock=Clock())  # max_upload_bytes 0: no uploads
+    plain.file(REPORT, STORED)
+    (_, notice) = plain.final("Done.")
+    assert isinstance(notice, SendMessage) and "cannot be sent here" in notice.text
+
+
+def test_a_file_name_cannot_format_the_notice() -> None:
+    streamer = ReplyStreamer(
+        caps(dialect=Dialect.TELEGRAM_HTML, max_upload_bytes=1), TARGET, clock=Clock()
+    )
+    hostile = FileReply("r1", "q3Vb8xL0sTn2WcYd9KfA1uPe", "<b>*x*</b>.txt", "text/plain", 10)
+    streamer.file(hostile, STORED)
+    notice = streamer.final("ok")[-1]
+    assert isinstance(notice, SendMessage) and "<b>" not in notice.text

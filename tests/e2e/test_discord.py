@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from brain.tools import workspace_dir
 from channels.errors import ChannelConfigError
 from gateway.app import RunningServer, hosted_channels, running_server
 from gateway.config import Config
@@ -296,3 +297,27 @@ async def test_files_are_downloaded_only_for_messages_the_assistant_answers(
     assert mine["id"] in download.path
     (stored,) = (config.data_dir / "channels" / "discord" / "attachments").rglob("*.txt")
     assert stored.read_bytes() == b"alice"
+
+
+async def test_a_file_the_assistant_sends_is_attached_in_the_thread_after_the_reply(
+    make_config: Callable[..., Config], fake: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake.user(ALICE_ID, "alice")
+    general = fake.text_channel(fake.guild())
+    thread = fake.thread(general, "data")
+    data = json.dumps({"rows": list(range(500))}).encode()
+    session = f"discord:{BOT_ID}:{general['id']}:{thread['id']}"
+    config = make_config()
+    (workspace_dir(config.data_dir, session) / "data.json").write_bytes(data)
+    call = {"name": "send_file", "arguments": {"path": "data.json", "caption": "Your data"}}
+    model = script(tmp_path, {"tool_calls": [call]}, {"reply": "Done."})
+    async with discord_gateway(make_config, fake, SKILLYARD_MODEL=model):
+        question = await fake.post(thread, alice, f"<@{BOT_ID}> export the data")
+        await fake.wait_until(lambda: bool(fake.uploads), what="the upload")
+    (upload,) = fake.uploads
+    assert (upload.channel_id, upload.filename, upload.content) == (thread["id"], "data.json", data)
+    assert upload.content_text == "Your data"
+    assert upload.reference is not None
+    assert upload.reference["message_id"] == int(question["id"])
+    assert fake.bot_texts(thread["id"]) == ["Done.", "Your data"]  # the text first
+    assert fake.bot_texts(general["id"]) == []

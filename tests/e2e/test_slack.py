@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from brain.tools import workspace_dir
 from gateway.app import RunningServer, running_server
 from gateway.config import Config
 from gateway.pairing import PairingStore
@@ -263,3 +264,28 @@ async def test_files_are_downloaded_only_for_messages_the_assistant_answers(
     assert download.params["file"] == mine["id"]
     (stored,) = (config.data_dir / "channels" / "slack" / "attachments").rglob("*.txt")
     assert stored.read_bytes() == b"alice"
+
+
+async def test_a_file_the_assistant_sends_is_uploaded_into_the_thread_after_the_reply(
+    make_config: Callable[..., Config], fake: FakeSlack, tmp_path: Path
+) -> None:
+    alice = fake.user(ALICE, "alice")
+    general = fake.channel()
+    chart = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    question = fake.message(general, alice, f"<@{BOT_USER_ID}> draw me a chart")
+    session = f"slack:{BOT_USER_ID}:{general}:{question['ts']}"
+    config = make_config()
+    (workspace_dir(config.data_dir, session) / "out").mkdir()
+    (workspace_dir(config.data_dir, session) / "out" / "chart.png").write_bytes(chart)
+    call = {"name": "send_file", "arguments": {"path": "out/chart.png", "caption": "Your chart"}}
+    model = script(tmp_path, {"tool_calls": [call]}, {"reply": "Done."})
+    async with slack_gateway(make_config, fake, SKILLYARD_MODEL=model):
+        await say(fake, question)
+        await fake.wait_for("files.completeUploadExternal")
+    (upload,) = fake.uploads
+    assert (upload.filename, upload.content) == ("chart.png", chart)
+    assert (upload.channel, upload.thread_ts) == (general, question["ts"])
+    assert upload.initial_comment == "Your chart"
+    assert fake.bot_texts(general) == ["Done."]
+    order = [c.method for c in fake.calls if c.method != "auth.test"]
+    assert order[-3:] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from brain.tools import workspace_dir
 from gateway.app import RunningServer, running_server
 from gateway.config import Config
 from gateway.pairing import PairingStore
@@ -314,3 +315,28 @@ async def test_files_are_downloaded_only_for_messages_the_assistant_answers(
     assert fetched.params["file_id"] == mine["file_id"]
     (stored,) = (config.data_dir / "channels" / "telegram" / "attachments").rglob("*.pdf")
     assert stored.read_bytes() == b"%PDF-1.7 alice"
+
+
+async def test_a_file_the_assistant_sends_is_uploaded_into_the_topic_after_the_reply(
+    make_config: Callable[..., Config], fake: FakeTelegram, tmp_path: Path
+) -> None:
+    alice = fake.user(ALICE_ID, "Alice")
+    forum = fake.group(-1001000000002, "Support", forum=True)
+    report = b"city,temp\nParis,21\n" * 50
+    session = f"telegram:{BOT_ID}:{forum['id']}:77"
+    config = make_config()
+    (workspace_dir(config.data_dir, session) / "report.csv").write_bytes(report)
+    call = {"name": "send_file", "arguments": {"path": "report.csv", "caption": "The numbers"}}
+    model = script(tmp_path, {"tool_calls": [call]}, {"reply": "Here is your report."})
+    async with telegram_gateway(make_config, fake, SKILLYARD_MODEL=model):
+        question = fake.text(forum, alice, f"@{BOT_USERNAME} send me the report", topic=77)
+        fake.deliver(question)
+        (upload_call,) = await fake.wait_for("sendDocument")
+    (upload,) = fake.uploads
+    assert (upload.kind, upload.filename, upload.content) == ("document", "report.csv", report)
+    assert upload.caption == "The numbers"
+    assert (upload.chat_id, upload.thread_id) == (forum["id"], 77)
+    assert upload.reply_to == question["message"]["message_id"]
+    (text,) = fake.calls_of("sendMessage")  # the reply's text first, then the file
+    assert text.at < upload_call.at
+    assert fake.bot_texts(forum["id"]) == ["Here is your report."]

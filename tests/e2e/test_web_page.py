@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, ViewportSize, WebSocketRoute, async_playwright, expect
 
+from brain.tools import workspace_dir
 from tests.e2e.server_process import ServerProcess
 from tests.e2e.web_browser import DESKTOP, PHONE, ChatPage, ConsoleWatch, launch_options
 
@@ -325,3 +326,40 @@ async def test_approve_deny_and_stop(approving_server: ServerProcess, open_chat:
     await expect(chat.reply(2).get_by_role("button")).to_have_count(0)  # nothing to answer
     await expect(chat.stop_button).to_be_hidden()
     await chat.expect_conversation(["/calculator 6*7", "/calculator 1+1", "/calculator 2+2"], 3)
+
+
+@pytest.fixture
+def sending_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server whose model sends the file ``report.csv`` of the web session's workspace."""
+    home = tmp_path / "home"
+    (workspace_dir(home, "web:owner:main") / "report.csv").write_bytes(REPORT)
+    call = {"name": "send_file", "arguments": {"path": "report.csv", "caption": "Numbers"}}
+    steps = [{"tool_calls": [call]}, {"reply": "Here it is."}]
+    (tmp_path / "script.json").write_text(json.dumps(steps), encoding="utf-8")
+    server = ServerProcess(home=home, model=f"scripted:{tmp_path / 'script.json'}")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+REPORT = b"city,temp\nParis,21\n<script>alert(1)</script>\n"
+
+
+async def test_a_sent_file_is_a_download_link_that_saves_its_bytes(
+    sending_server: ServerProcess, open_chat: OpenChat
+) -> None:
+    chat = await open_chat(page_url(sending_server))
+    await chat.expect_connected()
+    await chat.send("send me the report")
+    link = chat.reply(0).get_by_role("link", name="📎 report.csv")
+    await expect(link).to_be_visible()
+    await expect(chat.reply(0).locator(".file")).to_contain_text("Numbers")
+    await expect(chat.reply(0).locator(".body")).to_contain_text("Here it is.")
+    async with chat.page.expect_download() as info:
+        await link.click()
+    download = await info.value
+    assert download.suggested_filename == "report.csv"
+    saved = await download.path()
+    assert saved.read_bytes() == REPORT

@@ -20,6 +20,9 @@ What it implements, as Discord does (notes/channel-testing.md §3):
   ``POST /channels/{id}/messages``, ``PATCH /channels/{id}/messages/{id}``,
   ``POST /interactions/{id}/{token}/callback``; every JSON answer carries
   ``Content-Type: application/json`` exactly (discord.py compares with ``==``).
+* Uploads: ``POST /channels/{id}/messages`` as ``multipart/form-data``
+  (``payload_json`` plus ``files[n]`` parts), as discord.py sends a
+  ``discord.File``; recorded in :attr:`uploads`.
 * The attachment CDN: ``GET /cdn/attachments/{channel}/{attachment}/{filename}``.
 * The gateway at ``/gateway``: HELLO, heartbeat ACKs, IDENTIFY → READY (with
   ``resume_gateway_url`` pointing here) → one GUILD_CREATE per guild, RESUME →
@@ -33,7 +36,8 @@ application may not use → close code 4014; content over 2000 characters →
 an unknown message (unless ``fail_if_not_exists`` is false) → 400 ``50035``;
 editing someone else's message → 403 ``50005``; button ``custom_id`` over 100
 characters → 400 ``50035``; an interaction answered twice → 400 ``40060``, or
-later than 3 s → 404 ``10062``.
+later than 3 s → 404 ``10062``; a file over 10 MiB → 413 ``40005``; a file
+part the payload's ``attachments`` does not list → 400 ``50035``.
 
 Every call is recorded (:attr:`calls`); ``wait_for`` waits for calls,
 ``fail_next`` makes the next call(s) of a route fail (a 429 carries ``Via``
@@ -60,12 +64,15 @@ from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes._multipart import FilePart
+
 __all__ = [
     "BOT_ID",
     "MESSAGE_CONTENT_INTENT",
     "TOKEN",
     "Call",
     "FakeDiscord",
+    "Upload",
     "created_at",
     "snowflake",
 ]
@@ -75,6 +82,8 @@ APPLICATION_ID = BOT_ID
 TOKEN = "MTIwMDAwMDAwMDAwMDAwMDAwMQ.fake.discord-bot-token_0123456789"
 MAX_CONTENT = 2000
 MAX_CUSTOM_ID = 100
+MAX_UPLOAD = 10 * 1024 * 1024  # Discord: 10 MiB per file without server boosts
+_FILES = "__files__"  # where _body puts the uploaded parts (not a Discord field)
 INTERACTION_DEADLINE_S = 3.0
 MESSAGE_CONTENT_INTENT = 1 << 15
 HEARTBEAT_INTERVAL_MS = 41_250
@@ -109,6 +118,18 @@ class Call:
     body: Any
     at: float
     failed: int | None = None  # the error status the fake answered with
+
+
+@dataclass
+class Upload:
+    """A file the bot attached to a message it created."""
+
+    channel_id: str
+    message_id: str
+    filename: str | None
+    content: bytes
+    content_text: str  # the message's content (a caption)
+    reference: dict[str, Any] | None
 
 
 @dataclass
@@ -154,6 +175,7 @@ class FakeDiscord:
         self.message_content_allowed = message_content_allowed
         self.bot = _user(str(BOT_ID), "skillyard", bot=True)
         self.calls: list[Call] = []
+        self.uploads: list[Upload] = []
         self.sessions: dict[str, _Session] = {}
         self._guilds: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
@@ -502,8 +524,10 @@ class FakeDiscord:
     async def _create_message(self, body: Any, channel_id: str) -> Any:
         channel = self._channel(channel_id)
         content = body.get("content") or ""
-        _check_content(content, body.get("components"))
-        message = _message(channel, self.bot, content, attachments=[])
+        parts: list[FilePart] = body.get(_FILES, [])
+        _check_content(content, body.get("components"), has_files=bool(parts))
+        attachments = [self._attachment(channel_id, body, n, p) for n, p in enumerate(parts)]
+        message = _message(channel, self.bot, content, attachments=attachments)
         reference = body.get("message_reference")
         if reference is not None:
             replied = self._replied(channel_id, reference)
@@ -511,9 +535,29 @@ class FakeDiscord:
                 message |= {"type": 19, "referenced_message": replied}
                 message["message_reference"] = _reference(replied)
         message["components"] = body.get("components") or []
+        for part in parts:
+            upload = Upload(channel_id, message["id"], part.filename, part.content, content,
+                            body.get("message_reference"))  # fmt: skip
+            self.uploads.append(upload)
         self._messages[(channel_id, message["id"])] = message
         self._bot_messages[(channel_id, message["id"])] = _BotMessage(message, [content])
         return message
+
+    def _attachment(
+        self, channel_id: str, body: Mapping[str, Any], index: int, part: FilePart
+    ) -> dict[str, Any]:
+        listed = [a for a in body.get("attachments", []) if str(a.get("id")) == str(index)]
+        if not listed:
+            errors = _form_error("attachments", "ATTACHMENT_NOT_FOUND", "Unknown attachment")
+            raise ApiError(400, 50035, "Invalid Form Body", errors=errors)
+        if len(part.content) > MAX_UPLOAD:
+            raise ApiError(413, 40005, "Request entity too large")
+        attachment_id = snowflake()
+        self._files[attachment_id] = part.content
+        name = listed[0].get("filename") or part.filename or "file"
+        url = f"{self.origin}/cdn/attachments/{channel_id}/{attachment_id}/{quote(name)}"
+        return {"id": attachment_id, "filename": name, "size": len(part.content),
+                "url": url, "proxy_url": url, "content_type": part.content_type}  # fmt: skip
 
     async def _edit(self, body: Any, channel_id: str, message_id: str) -> Any:
         self._channel(channel_id)
@@ -722,13 +766,13 @@ def _role_ids(content: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"<@&([0-9]{15,21})>", content)))
 
 
-def _check_content(content: str, components: Any) -> None:
+def _check_content(content: str, components: Any, *, has_files: bool = False) -> None:
     if len(content) > MAX_CONTENT:
         errors = _form_error(
             "content", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CONTENT} or fewer in length."
         )
         raise ApiError(400, 50035, "Invalid Form Body", errors=errors)
-    if not content and not components:
+    if not content and not components and not has_files:
         raise ApiError(400, 50006, "Cannot send an empty message")
     for row in components or []:
         for button in row.get("components", []):
@@ -746,7 +790,13 @@ async def _body(request: web.Request) -> Any:
         return None
     if request.content_type == "multipart/form-data":
         form = await request.post()
-        return json.loads(str(form.get("payload_json", "{}")))
+        payload = json.loads(str(form.get("payload_json", "{}")))
+        files = [
+            FilePart(value.filename, value.content_type, value.file.read())
+            for key, value in form.items()
+            if key.startswith("files[") and isinstance(value, web.FileField)
+        ]
+        return payload | ({_FILES: files} if files else {})
     return json.loads(await request.text())
 
 

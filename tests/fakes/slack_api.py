@@ -15,10 +15,13 @@ with the fake's own ``ws://`` Socket Mode endpoint.
 
 What it implements, as Slack does (notes/channel-testing.md §2):
 ``auth.test``, ``apps.connections.open``, ``chat.postMessage`` (JSON body),
-``chat.update``, ``files.info``, the file download ``GET /files-pri/…`` and a
-Socket Mode WebSocket that sends ``hello``, pushes envelopes and records their
-acknowledgements (``{"envelope_id": …}``).  Parameters are read from the query
-string, a form or a JSON body, as slack-sdk sends each method differently.
+``chat.update``, ``files.info``, the file download ``GET /files-pri/…``, the
+upload flow of ``files_upload_v2`` (``files.getUploadURLExternal``, a raw POST
+of the bytes to the URL it gave, ``files.completeUploadExternal``; finished
+uploads are in :attr:`uploads`) and a Socket Mode WebSocket that sends
+``hello``, pushes envelopes and records their acknowledgements
+(``{"envelope_id": …}``).  Parameters are read from the query string, a form
+or a JSON body, as slack-sdk sends each method differently.
 
 The platform's rules are enforced so that the adapter's mistakes show: a wrong
 or missing token → ``invalid_auth`` (an app token where a bot token belongs →
@@ -27,7 +30,10 @@ or missing token → ``invalid_auth`` (an app token where a bot token belongs �
 message without text and blocks → ``no_text``; Block Kit beyond its limits
 (50 blocks, 3000-character sections, ``action_id`` ≤ 255) → ``invalid_blocks``;
 ``chat.update`` of a message that is not the bot's → ``cant_update_message``;
-a file download without the bot token → Slack's sign-in page (HTML, 200).
+a file download without the bot token → Slack's sign-in page (HTML, 200);
+an upload of other than the announced length, or completed before its bytes
+came or twice → ``file_upload_failed`` / ``invalid_file_id`` (not Slack's
+exact words: it answers vaguely).
 API errors come as HTTP 200 with ``{"ok": false, "error": …}``, rate limits
 as HTTP 429 with ``Retry-After``.
 
@@ -63,6 +69,7 @@ __all__ = [
     "TEAM_ID",
     "Call",
     "FakeSlack",
+    "Upload",
     "sign",
 ]
 
@@ -99,6 +106,28 @@ class Call:
 
 
 @dataclass
+class Upload:
+    """A file the bot uploaded and shared (``files.completeUploadExternal``)."""
+
+    file_id: str
+    filename: str
+    title: str | None
+    content: bytes
+    channel: str
+    thread_ts: str | None
+    initial_comment: str | None
+
+
+@dataclass
+class _Pending:
+    """An upload URL handed out: what was announced, and the bytes once posted."""
+
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
+@dataclass
 class _Failure:
     status: int
     error: str
@@ -129,6 +158,8 @@ class FakeSlack:
         self._channels: dict[str, dict[str, Any]] = {}
         self._messages: dict[str, dict[str, _Posted]] = {}  # channel -> ts -> message
         self._files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self._pending: dict[str, _Pending] = {}  # upload file id -> the upload
+        self.uploads: list[Upload] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._ids = itertools.count(1)
@@ -142,6 +173,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/files-pri/{key}/{name}", self._download)
+        app.router.add_post("/upload/v1/{file_id}", self._receive_upload)
         app.router.add_get("/link/", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -471,6 +503,8 @@ class FakeSlack:
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "files.info": self._files_info,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
         handler = handlers.get(method)
         if handler is None:
@@ -544,6 +578,47 @@ class FakeSlack:
         _require(found is not None, "file_not_found")
         assert found is not None
         return {"file": found[0]}
+
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = params.get("filename"), str(params.get("length", ""))
+        _require(bool(filename) and length.isdigit() and int(length) > 0, "invalid_arguments")
+        file_id = f"F0UP{next(self._ids):06d}"
+        self._pending[file_id] = _Pending(str(filename), int(length))
+        return {"upload_url": f"{self.origin}/upload/v1/{file_id}", "file_id": file_id}
+
+    async def _receive_upload(self, request: web.Request) -> web.Response:
+        """The upload URL: Slack takes the raw bytes (or a form with a ``file`` part)."""
+        pending = self._pending.get(request.match_info["file_id"])
+        content = await request.read()
+        self.calls.append(Call("upload", {"bytes": len(content)}, "", time.monotonic()))
+        self._touch()
+        if pending is None or len(content) != pending.length:
+            return web.Response(status=400, text="file_upload_failed")
+        pending.content = content
+        return web.Response(text=f"OK - {len(content)}")
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files
+        _require(isinstance(listed, list) and bool(listed), "invalid_arguments")
+        channel, thread_ts = str(params.get("channel_id", "")), params.get("thread_ts")
+        self._channel(channel)
+        if thread_ts is not None:
+            _require(thread_ts in self._messages.get(channel, {}), "thread_not_found")
+        shared = []
+        for item in listed:
+            pending = self._pending.pop(str(item.get("id")), None)
+            _require(pending is not None and pending.content is not None, "invalid_file_id")
+            assert pending is not None and pending.content is not None
+            comment = params.get("initial_comment")
+            upload = Upload(
+                str(item["id"]), pending.filename, item.get("title"), pending.content,
+                channel, thread_ts, comment,
+            )  # fmt: skip
+            self.uploads.append(upload)
+            title = upload.title or upload.filename
+            shared.append({"id": upload.file_id, "name": upload.filename, "title": title})
+        return {"files": shared}
 
     async def _download(self, request: web.Request) -> web.Response:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")

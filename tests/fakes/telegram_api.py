@@ -18,16 +18,19 @@ What it implements, as the Bot API does (notes/channel-testing.md §1.3):
 ``getUpdates`` (long poll with ``offset``: updates below it are confirmed and
 dropped; 409 while a webhook is set), ``sendMessage``, ``editMessageText``,
 ``sendChatAction``, ``answerCallbackQuery``, ``getFile`` and the file download
-``GET /file/bot<token>/<file_path>``.  PTB sends parameters as form fields
-with every non-string value JSON-encoded inside; they are decoded here, but
-text fields are never coerced (the text ``"42"`` stays a string).
+``GET /file/bot<token>/<file_path>``, and the uploads ``sendDocument`` and
+``sendPhoto`` (multipart; recorded in :attr:`uploads`).  PTB sends parameters
+as form fields with every non-string value JSON-encoded inside; they are
+decoded here, but text fields are never coerced (the text ``"42"`` stays a
+string).
 
 The platform's rules are enforced so that the adapter's mistakes show:
 unknown token → 401; unknown chat or message → 400; HTML that Telegram would
 refuse → 400 "can't parse entities"; text over 4096 UTF-16 units after entity
 parsing → 400 "message is too long"; an edit to the same text → 400 "message
 is not modified"; ``callback_data`` over 64 bytes → 400; a callback query
-answered twice → 400.
+answered twice → 400; an upload without its file part, an empty file, a file
+over 50 MB (a photo over 10 MB) → 400/413; a caption over 1024 UTF-16 units → 400.
 
 Every call is recorded (:attr:`calls`); ``wait_for`` waits for calls,
 ``fail_next`` makes the next call(s) of a method fail (429 with
@@ -54,9 +57,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes._multipart import FilePart, parse_multipart
 from tests.fakes._server import LoopbackServer
 
-__all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram", "utf16_len"]
+__all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram", "Upload", "utf16_len"]
 
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "skillyard_test_bot"
@@ -64,6 +68,8 @@ TOKEN = f"{BOT_ID}:AAtest-token_0123456789abcdefghijkl"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = 4096
 MAX_CALLBACK_BYTES = 64
+MAX_CAPTION = 1024
+MAX_UPLOAD = {"document": 50 * 1024 * 1024, "photo": 10 * 1024 * 1024}  # Bot API limits
 _DATE = 1_700_000_000
 _REGISTERED = object()  # push_webhook: the secret given to setWebhook
 
@@ -103,6 +109,20 @@ class Call:
 
 
 @dataclass
+class Upload:
+    """A file the bot uploaded (``sendDocument`` / ``sendPhoto``) and where it went."""
+
+    kind: str  # "document" or "photo"
+    chat_id: int
+    message_id: int
+    filename: str | None
+    content: bytes
+    caption: str | None
+    thread_id: int | None
+    reply_to: int | None
+
+
+@dataclass
 class _Failure:
     status: int
     description: str
@@ -132,6 +152,7 @@ class FakeTelegram(LoopbackServer):
         self.bot = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Skillyard"}
         self.bot["username"] = username
         self.calls: list[Call] = []
+        self.uploads: list[Upload] = []
         self.webhook: dict[str, Any] | None = None
         self._updates: list[dict[str, Any]] = []
         self._update_ids = 0
@@ -478,6 +499,53 @@ class FakeTelegram(LoopbackServer):
         self._bot_messages[key] = _BotMessage(message, params["text"], [shown])
         return message
 
+    async def _send_document(self, params: dict[str, Any]) -> Any:
+        return self._upload("document", params)
+
+    async def _send_photo(self, params: dict[str, Any]) -> Any:
+        return self._upload("photo", params)
+
+    def _upload(self, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        part = params.get(kind)
+        if not isinstance(part, FilePart):  # a file_id or URL string is not what we test
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if not part.content:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(part.content) > MAX_UPLOAD[kind]:
+            raise ApiError(413, "Request Entity Too Large")
+        caption = params.get("caption")
+        if caption is not None and utf16_len(caption) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat["id"]),
+            "date": _DATE,
+            "chat": chat,
+            "from": self.bot,
+        }
+        number = len(self.uploads) + 1
+        stored: dict[str, Any] = {"file_id": f"SENT{number}", "file_unique_id": f"S{number}"}
+        stored["file_size"] = len(part.content)
+        if kind == "photo":
+            message["photo"] = [stored | {"width": 640, "height": 480}]
+        else:
+            message["document"] = stored | {"file_name": part.filename or "file"}
+        if caption:
+            message["caption"] = caption
+        replied = self._replied(chat["id"], params.get("reply_parameters"))
+        if replied is not None:
+            message["reply_to_message"] = replied
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            message |= {"message_thread_id": thread, "is_topic_message": bool(chat.get("is_forum"))}
+        self._messages[(chat["id"], message["message_id"])] = message
+        reply_to = (params.get("reply_parameters") or {}).get("message_id")
+        self.uploads.append(
+            Upload(kind, chat["id"], message["message_id"], part.filename, part.content,
+                   caption, thread, reply_to)
+        )  # fmt: skip
+        return message
+
     async def _edit_message_text(self, params: dict[str, Any]) -> Any:
         key = (self._chat(params.get("chat_id"))["id"], params.get("message_id"))
         sent = self._bot_messages.get(key)  # type: ignore[arg-type]
@@ -526,6 +594,8 @@ class FakeTelegram(LoopbackServer):
         "getWebhookInfo": _webhook_info,
         "getUpdates": _get_updates,
         "sendMessage": _send_message,
+        "sendDocument": _send_document,
+        "sendPhoto": _send_photo,
         "editMessageText": _edit_message_text,
         "sendChatAction": _send_chat_action,
         "answerCallbackQuery": _answer_callback_query,
@@ -559,10 +629,19 @@ class FakeTelegram(LoopbackServer):
 async def _params(request: Request) -> dict[str, Any]:
     """PTB's form fields, non-text values JSON-decoded (text is never coerced)."""
     body = await request.body()
-    if request.headers.get("content-type", "").startswith("application/json"):
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
         return dict(json.loads(body or b"{}"))
-    fields = dict(parse_qsl(body.decode(), keep_blank_values=True)) | dict(request.query_params)
-    return {key: value if key in _TEXT_FIELDS else _json(value) for key, value in fields.items()}
+    fields: dict[str, str | FilePart]
+    if content_type.startswith("multipart/form-data"):  # PTB's way to upload files
+        fields = parse_multipart(body, content_type)
+    else:
+        fields = dict(parse_qsl(body.decode(), keep_blank_values=True))
+    fields |= dict(request.query_params)
+    return {
+        key: value if key in _TEXT_FIELDS or isinstance(value, FilePart) else _json(value)
+        for key, value in fields.items()
+    }
 
 
 def _json(value: str) -> Any:

@@ -112,11 +112,25 @@ VALID_EVENTS: dict[str, dict[str, Any]] = {
     "chat.final": {**SR, "text": "", "status": "stopped"},
     "chat.error": {**SR, "code": "model_unavailable", "message": "m", "retryable": False},
     "chat.typing": SR,
+    "chat.file": {
+        **SR,
+        "file_id": "q3Vb8xL0sTn2WcYd9KfA1uPe",
+        "name": "report.csv",
+        "media_type": "text/csv",
+        "size": 2048,
+        "caption": "Here",
+    },
     "approval.requested": {**SR, "request_id": "a", "tool": "t", "summary": "s"},
     "approval.resolved": {**SR, "request_id": "a", "decision": "deny"},
     "tick": {"ts": 0},
     "connect.challenge": {"nonce": "n", "ts": 1},
 }
+
+
+def _file_event(**changes: Any) -> dict[str, Any]:
+    """A ``chat.file`` event frame with ``changes`` to its payload."""
+    payload = VALID_EVENTS["chat.file"] | changes
+    return {"type": "event", "event": "chat.file", "payload": payload, "seq": 1}
 
 
 def _reference(name: str) -> Draft202012Validator:
@@ -253,6 +267,10 @@ def test_valid_events_pass_and_seq_is_checked(name: str) -> None:
         ({"type": "event", "event": "chat.unknown", "payload": {}, "seq": 1}, "event"),
         ({"type": "event", "event": "tick", "payload": {"ts": -1}}, "payload.ts"),
         ({"type": "req", "id": "r", "method": "health", "params": {}}, None),
+        (_file_event(file_id="../../state.db/xxxxxxxxxxxx"), "payload.file_id"),
+        (_file_event(size=-1), "payload.size"),
+        (_file_event(caption="x" * 1025), "payload.caption"),
+        (_file_event(path="/etc/passwd"), "payload"),
     ],
 )
 def test_invalid_server_frames_are_caught(frame: dict[str, Any], field: str | None) -> None:
@@ -262,6 +280,14 @@ def test_invalid_server_frames_are_caught(frame: dict[str, Any], field: str | No
     if field is not None:
         assert violation.field is not None
         assert violation.field.startswith(field) or field.startswith(violation.field)
+
+
+def test_the_reference_validator_agrees_on_chat_file_frames() -> None:
+    server = _reference("frame-server.json")
+    assert server.is_valid(_file_event())
+    for bad in (_file_event(file_id="a/b" * 8), _file_event(size=1.5), _file_event(name="")):
+        assert not server.is_valid(bad)
+        assert validate_frame("server", bad) is not None
 
 
 def test_error_response_may_have_a_null_id() -> None:

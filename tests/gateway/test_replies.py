@@ -6,6 +6,7 @@ import pytest
 
 from gateway.events import (
     ApprovalRequested,
+    FileReply,
     FinalReply,
     ReplyEvent,
     RunStatus,
@@ -27,6 +28,8 @@ from gateway.replies import event_to_reply, reply_to_event
         ToolActivity("run_1", "calculator__evaluate", ToolPhase.END),
         Typing("run_1"),
         ApprovalRequested("run_1", "apr_1", "notes__delete_note", "notes · delete_note (id: 3)"),
+        FileReply("run_1", "q3Vb8xL0sTn2WcYd9KfA1uPe", "report.csv", "text/csv", 2048, "Here"),
+        FileReply("run_1", "q3Vb8xL0sTn2WcYd9KfA1uPe", "a.bin", "application/octet-stream", 1),
         FinalReply("run_1", "done", RunStatus.STOPPED),
         TurnFailed("run_1", "timeout", "too slow", retryable=True),
     ],

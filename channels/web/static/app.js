@@ -206,6 +206,7 @@ const HANDLERS = {
   "chat.tool": (p) => (begin(p.run_id), view.tool(p.run_id, p.tool, p.phase, p.detail)),
   "chat.final": (p) => (end(p.run_id), view.final(p.run_id, p.text, p.status)),
   "chat.error": (p) => (end(p.run_id), view.error(p.run_id, p.code, p.message)),
+  "chat.file": (p) => (begin(p.run_id), view.file(p, fileUrl(p), () => download(p))),
   "approval.requested": (p) => (begin(p.run_id), view.approval(p, (d) => decide(p, d))),
   "approval.resolved": (p) => view.approvalResolved(p.request_id, p.decision),
 };
@@ -217,6 +218,31 @@ function onEvent({ event, payload, seq }) {
     chat.lastSeq = seq;
   }
   HANDLERS[event]?.(payload);
+}
+
+// --- files the assistant sent ------------------------------------------------
+
+// Relative, like the WebSocket URL, so a path prefix is kept.
+function fileUrl({ session, file_id: fileId }) {
+  return `files/${encodeURIComponent(session)}/${encodeURIComponent(fileId)}`;
+}
+
+/** Fetch a sent file with the token (a plain link cannot send it) and save it. */
+async function download(payload) {
+  const headers = { Authorization: `Bearer ${store.get("token") ?? ""}` };
+  try {
+    const response = await fetch(fileUrl(payload), { headers });
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    const saving = document.createElement("a");
+    saving.href = URL.createObjectURL(await response.blob());
+    saving.download = payload.name; // the browser cleans the name it saves as
+    document.body.append(saving);
+    saving.click();
+    saving.remove();
+    setTimeout(() => URL.revokeObjectURL(saving.href), 60_000); // after the save began
+  } catch (err) {
+    view.notice(`Could not download ${payload.name}: ${err.message}`, "error");
+  }
 }
 
 function decide({ request_id: requestId }, decision) {

@@ -23,6 +23,12 @@ export function renderText(target, text) {
   target.replaceChildren(...nodes);
 }
 
+function formatSize(size) {
+  if (size < 1024) return `${size} bytes`;
+  if (size < 1024 * 1024) return `${Math.round(size / 1024)} KB`;
+  return `${(size / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 export class ChatView {
   #list;
   #runs = new Map(); // run_id -> {item, body, tools, text}
@@ -144,6 +150,23 @@ export class ChatView {
     const name = tool.replace("__", " · "); // exposed names are "<skill>__<tool>"
     line.textContent = `⚙ ${name}${outcome}${detail ? ` (${detail})` : ""}`;
     line.classList.toggle("failed", phase === "error");
+  }
+
+  /** A file the assistant sent: a download link (`download()` fetches it with the token). */
+  file({ run_id: runId, name, size, caption }, href, download) {
+    const item = el("p", "file");
+    const link = el("a", "", `📎 ${name}`);
+    link.href = href;
+    link.download = name;
+    link.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      download();
+    });
+    item.append(link, el("span", "size", ` (${formatSize(size)})`));
+    if (caption) item.append(el("span", "caption", ` ${caption}`));
+    const run = this.#run(runId);
+    this.#follow(() => run.item.append(item));
+    return item;
   }
 
   error(runId, code, message) {

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,9 @@ from channels.base import (
     ApprovalButtons,
     ButtonPress,
     EditMessage,
+    OutboundFile,
     ReplyTarget,
+    SendFile,
     SendMessage,
     SentMessage,
     ShowTyping,
@@ -424,3 +427,31 @@ async def test_files_are_not_fetched_while_disconnected(make_adapter: MakeAdapte
         await make_adapter().fetch_attachments(message)
     without_files = replace(message, attachments=())
     assert await make_adapter().fetch_attachments(without_files) is without_files
+
+
+async def test_a_png_goes_as_a_photo_and_a_changed_file_is_refused(
+    fake: FakeTelegram, make_adapter: MakeAdapter, tmp_path: Path
+) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    question = fake.message(chat, alice, "a chart please")
+    png = tmp_path / "stored"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    chart = OutboundFile(png, "chart.png", "image/png", 108, "😀" * 600)  # 1200 UTF-16 units
+    target = ReplyTarget(str(chat["id"]), reply_to=str(question["message_id"]))
+    adapter = make_adapter()
+    async with running(adapter):
+        sent = await adapter.perform(SendFile(target, chart))
+        with pytest.raises(ChannelRequestError, match="not the 107 announced"):
+            await adapter.perform(SendFile(target, replace(chart, size=107)))
+    assert sent is not None
+    (upload,) = fake.uploads
+    assert (upload.kind, upload.filename, upload.content) == (
+        "photo",
+        "chart.png",
+        png.read_bytes(),
+    )
+    assert upload.reply_to == question["message_id"]
+    assert upload.caption is not None and upload.caption.endswith("…")  # cut to Telegram's 1024
+    assert not fake.calls_of("sendDocument")
+    assert CAPABILITIES.max_upload_bytes == 50 * 1024 * 1024
