@@ -124,16 +124,18 @@ class DiscoverySettings:
     skills for the message.  A model that cannot choose gets the best skill's
     tool forced only when the skill matches: BM25F score at least
     ``min_score`` (one distinctive shared word), or cosine at least
-    ``min_similarity`` with embeddings.  ``embeddings`` fuses
-    all-MiniLM-L6-v2 vectors into the ranking (the ``embeddings`` extra).
+    ``min_similarity`` with embeddings.  ``embeddings`` fuses static word
+    vectors distilled from all-MiniLM-L6-v2 into the ranking (the
+    ``embeddings`` extra; the first use distils them, about two minutes on
+    two cores, and caches them under the data dir).
     """
 
     tool_skills: int = 8
     min_score: float = 0.5
-    # all-MiniLM-L6-v2 put small talk at 0.15-0.18 from every skill and an
-    # unmistakable request without shared words at about 0.36 (a small probe,
+    # The static vectors put small talk at 0.15-0.22 from every skill and an
+    # unmistakable request without shared words at 0.32-0.34 (a small probe,
     # not a tuned figure: an abstain set such as BFCL's would fix it).
-    min_similarity: float = 0.35
+    min_similarity: float = 0.28
     embeddings: bool = False
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DenseIndex", "Embedder", "VectorCache", "embed_all"]
+__all__ = ["DenseIndex", "Embedder", "VectorCache", "embed_all", "write_npz"]
 
 log = logging.getLogger(__name__)
 
@@ -129,15 +129,20 @@ class VectorCache:
             self._vectors = {k: v for k, v in self._vectors.items() if k in wanted}
         if not self._dirty or self._path is None:
             return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         keys = np.array(sorted(self._vectors))
         vectors = np.stack([self._vectors[k] for k in keys]) if len(keys) else np.zeros((0, 0))
-        fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                np.savez(file, keys=keys, vectors=vectors)
-            os.replace(tmp, self._path)  # readers see the old file or the new one, never half
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_npz(self._path, keys=keys, vectors=vectors)
         self._dirty = False
+
+
+def write_npz(path: Path, **arrays: npt.ArrayLike) -> None:
+    """Write ``arrays`` to ``path`` atomically, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            np.savez(file, allow_pickle=False, **arrays)
+        os.replace(tmp, path)  # readers see the old file or the new one, never half
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

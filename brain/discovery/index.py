@@ -11,8 +11,9 @@ reciprocal rank fusion over each side's top :data:`CANDIDATES`::
     score = 1 / (RRF_K + lexical_rank) + DENSE_WEIGHT / (RRF_K + dense_rank)
 
 A skill missing from one side's list gets nothing from that side.  The
-constants were tuned on a 30% split of the MetaTool queries and are reported
-on the other 70% (``bench/skill_discovery.py``).  Without an embedder the
+constants were tuned on a 30% split of the MetaTool queries with the static
+embedder (:mod:`brain.discovery.static`) and are reported on the other 70%
+(``bench/skill_discovery.py``).  Without an embedder the
 score is the BM25F score and only skills sharing a content word with the
 query are returned, so small talk finds nothing.
 
@@ -42,7 +43,7 @@ __all__ = ["CANDIDATES", "DENSE_WEIGHT", "MAX_QUERY_CHARS", "RRF_K", "Hit", "Ski
 
 log = logging.getLogger(__name__)
 
-RRF_K = 10
+RRF_K = 5
 DENSE_WEIGHT = 2.0
 CANDIDATES = 100
 # Longer messages are searched by their start: a pasted document would

@@ -10,9 +10,10 @@ PyTorch.  Outputs agree with sentence-transformers to a cosine of 0.99999
 (GELU uses the tanh form; checked in ``tests/brain/test_discovery_dense.py``
 when the package is installed).
 
-Cost: about 250 MFLOP for a 12-token query, 10 to 30 ms on a shared 2-core VM:
-this, not the skill count, is what a hybrid query costs
-(``bench/skill_discovery.py``).
+Cost: about 250 MFLOP for a 12-token query, 7 to 30 ms on a shared 2-core VM
+(streaming 42 MB of layer weights dominates), too slow for every query: the
+index embeds queries with the static table distilled from this encoder
+(``brain.discovery.static``), which runs it once per vocabulary piece.
 """
 
 from __future__ import annotations
@@ -112,23 +113,36 @@ class MiniLM:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise EmbedderUnavailableError(f"cannot load {MODEL_ID} from {folder}: {exc}") from exc
 
+    @property
+    def tokenizer(self) -> WordPiece:
+        return self._tokenizer
+
     def embed(self, texts: Sequence[str]) -> Floats:
         """Unit vectors, one row per text; callers batch texts of similar length."""
         if not texts:
             return np.zeros((0, self.dimension), np.float32)
-        ids, mask = self._batch(texts)
+        encoded = [self._tokenizer.encode(t, max_tokens=self._max_tokens) for t in texts]
+        pooled = self.pooled(encoded)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: Floats = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+    def pooled(self, sequences: Sequence[Sequence[int]]) -> Floats:
+        """Mean-pooled outputs, not normalised, of non-empty token id sequences.
+
+        Each sequence must already hold ``[CLS]``/``[SEP]`` and fit the
+        position table (``encode`` cuts texts to fit).
+        """
+        ids, mask = self._batch(sequences)
         x = self._word[ids] + self._position[: ids.shape[1]] + self._segment
         x = _layer_norm(x, *self._norm)
         bias = ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)
         for layer in self._layers:
             x = _encode(x, layer, bias, self._heads)
-        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: Floats = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-        return unit
+        pooled: Floats = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+        return pooled.astype(np.float32, copy=False)
 
-    def _batch(self, texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], Floats]:
-        encoded = [self._tokenizer.encode(t, max_tokens=self._max_tokens) for t in texts]
+    def _batch(self, encoded: Sequence[Sequence[int]]) -> tuple[npt.NDArray[np.int64], Floats]:
         width = max(len(e) for e in encoded)
         ids = np.zeros((len(encoded), width), np.int64)
         mask = np.zeros((len(encoded), width), np.float32)

@@ -23,14 +23,31 @@ class WordPiece:
     def __init__(self, vocab_path: Path) -> None:
         lines = vocab_path.read_text(encoding="utf-8").split("\n")
         self._vocab = {piece: i for i, piece in enumerate(lines) if piece}
+        self._pieces_by_id = tuple(lines[: max(self._vocab.values(), default=-1) + 1])
         self.unk, self.cls, self.sep = (self._vocab[t] for t in ("[UNK]", "[CLS]", "[SEP]"))
+
+    def __len__(self) -> int:
+        """The vocabulary size (one more than the highest id)."""
+        return len(self._pieces_by_id)
+
+    def piece(self, token: int) -> str:
+        """The text of the piece ``token`` (``##``-prefixed for a continuation)."""
+        return self._pieces_by_id[token]
+
+    def id_of(self, piece: str) -> int | None:
+        return self._vocab.get(piece)
 
     def encode(self, text: str, *, max_tokens: int) -> list[int]:
         """``[CLS] pieces… [SEP]``, at most ``max_tokens`` ids in all (``max_tokens`` ≥ 2)."""
-        ids = [i for word in _words(text) for i in self._pieces(word)]
+        ids = [i for word in _words(text) for i in self.pieces(word)]
         return [self.cls, *ids[: max_tokens - 2], self.sep]
 
-    def _pieces(self, word: str) -> list[int]:
+    def words(self, text: str) -> list[str]:
+        """The words BERT splits ``text`` into (lower-cased, accents dropped)."""
+        return _words(text)
+
+    def pieces(self, word: str) -> list[int]:
+        """The piece ids of one word from :meth:`words` (``[UNK]`` when it cannot be split)."""
         if len(word) > _MAX_WORD_CHARS:
             return [self.unk]
         ids: list[int] = []
