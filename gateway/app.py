@@ -47,7 +47,7 @@ from gateway.auth import AccessToken, check_bind_allowed, resolve_token
 from gateway.bus import InProcessBus
 from gateway.channel_host import ChannelHost, HostedChannel
 from gateway.config import ChannelSettings, Config
-from gateway.files import FileStore, file_routes
+from gateway.files import FileStore, file_routes, sweeping
 from gateway.hub import EventHub
 from gateway.methods import Methods, ServerFacts
 from gateway.pairing import PairingStore
@@ -83,6 +83,7 @@ class Runtime:
     brain: Brain
     methods: Methods
     channels: ChannelHost
+    files: FileStore
     registry: Registry | None = None
 
 
@@ -163,6 +164,7 @@ def tool_settings(config: Config) -> ToolSettings:
         python_memory_bytes=tools.python_memory_mb * 1024 * 1024,
         python_require_isolation=tools.python_require_isolation,
         sql_timeout_s=tools.sql_timeout_s,
+        send_file_max_bytes=tools.send_file_max_bytes,
     )
 
 
@@ -184,7 +186,8 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
 
     On the way out, running turns get ``shutdown_grace_s`` to finish while the
     channels can still deliver their replies; then the channels disconnect,
-    the router stops what is left, the brain and the database close.
+    the router stops what is left, the brain and the database close.  Sent files
+    past ``files.keep_days`` are deleted at start-up and then hourly.
     """
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     hosted = hosted_channels(config)  # a misconfigured channel fails before anything starts
@@ -197,8 +200,10 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
         router = await stack.enter_async_context(_router(config, store, hub, brain))
         pairing = PairingStore.open(config.data_dir / "state.db", clock=time.time)
         stack.callback(pairing.close)
+        files = sent_files(config)
+        await stack.enter_async_context(sweeping(files))
         channels = await stack.enter_async_context(
-            ChannelHost(hosted, router=router, hub=hub, pairing=pairing, files=sent_files(config))
+            ChannelHost(hosted, router=router, hub=hub, pairing=pairing, files=files)
         )
         registry = None
         if config.registry.enabled:
@@ -220,7 +225,7 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
             limits=protocol_limits(config),
             facts=ServerFacts(version=__version__, started_at=time.time()),
         )
-        yield Runtime(config, token, store, hub, router, brain, methods, channels, registry)
+        yield Runtime(config, token, store, hub, router, brain, methods, channels, files, registry)
         if not await router.wait_idle(config.server.shutdown_grace_s):
             log.warning("stopping the turns still running after the grace period")
         brain.drain()  # turns stopped now keep their approval requests for the next start
@@ -298,13 +303,12 @@ def registry_mounts(runtime: Runtime) -> list[BaseRoute]:
 
 def sent_files(config: Config) -> FileStore:
     """The files the brain's ``send_file`` put in its outbox (same data dir)."""
-    return FileStore(outbox_dir(config.data_dir))
+    return FileStore(outbox_dir(config.data_dir), keep_s=config.files.keep_days * 86400)
 
 
 def download_routes(runtime: Runtime) -> list[BaseRoute]:
     """``GET /files/{session}/{file_id}``: sent files, for the session's owner."""
-    files = sent_files(runtime.config)
-    return [*file_routes(files, runtime.store, runtime.token.principal_for)]
+    return [*file_routes(runtime.files, runtime.store, runtime.token.principal_for)]
 
 
 def webhook_routes(runtime: Runtime) -> list[BaseRoute]:

@@ -34,6 +34,7 @@ __all__ = [
     "ChannelSettings",
     "Config",
     "ContextSettings",
+    "FileSettings",
     "GuardSettings",
     "LimitSettings",
     "MemorySettings",
@@ -126,6 +127,15 @@ class ToolSettings:
     python_memory_mb: int = 512
     python_require_isolation: bool = True
     sql_timeout_s: float = 10.0
+    send_file_max_bytes: int = 50 * 1024 * 1024  # Telegram Bot API: bots send at most 50 MB
+
+
+@dataclass(frozen=True, slots=True)
+class FileSettings:
+    """``files``: how long the files the assistant sent stay downloadable
+    (``gateway.files``); then they are deleted."""
+
+    keep_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +242,7 @@ class Config:
     limits: LimitSettings = LimitSettings()
     skills: SkillSettings = SkillSettings()
     tools: ToolSettings = ToolSettings()
+    files: FileSettings = FileSettings()
     channels: tuple[ChannelSettings, ...] = ()
     context: ContextSettings = ContextSettings()
     memory: MemorySettings = MemorySettings()
@@ -409,6 +420,7 @@ def _build(doc: Mapping[str, Any], env: Mapping[str, str], path: Path | None) ->
             approval_required=frozenset(skills.get("approval_required", ())),
         ),
         tools=_tools(doc.get("tools", {})),
+        files=FileSettings(**doc.get("files", {})),
         channels=_channels(doc.get("channels", {}), env),
         discovery=dict(doc.get("discovery", {})),
         context=ContextSettings(**doc.get("context", {})),

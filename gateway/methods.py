@@ -30,13 +30,15 @@ from gateway.metrics import METRICS
 from gateway.protocol import CloseCode, ConnectRequest, ErrorCode, Limits, MethodCall
 from gateway.router import Router
 from gateway.sessions import QueueMode
-from gateway.store import GatewayStore
+from gateway.store import GatewayStore, StoredEvent
 from gateway.wsclient import WsClient
 
 __all__ = ["MethodFailed", "Methods"]
 
 WEB_CHANNEL = "web"
 DEFAULT_CONVERSATION = "main"
+# Files listed by one sessions.history answer, at most (a run may send several).
+MAX_HISTORY_FILES = 500
 
 
 class MethodFailed(Exception):
@@ -206,12 +208,19 @@ class Methods:
 
     async def _sessions_history(self, client: WsClient, call: MethodCall) -> dict[str, Any]:
         session = self._own_session(_principal(client), str(call.params["session"]))
-        before = call.params.get("before_seq")
-        events = self._store.history(
-            session, int(before) if before is not None else None, int(call.params.get("limit", 100))
-        )
+        raw_before = call.params.get("before_seq")
+        before = int(raw_before) if raw_before is not None else None
+        events = self._store.history(session, before, int(call.params.get("limit", 100)))
         messages = [_history_entry(e.event, e.seq, e.ts, e.payload) for e in events]
-        return {"session": session, "messages": messages}
+        return {"session": session, "messages": messages, "files": self._files_from(events, before)}
+
+    def _files_from(self, events: list[StoredEvent], before: int | None) -> list[dict[str, Any]]:
+        """The files sent in the span of a history page: from its oldest message on."""
+        if not events:
+            return []
+        session, first = events[0].session, events[0].seq
+        sent = self._store.files_between(session, first, before, MAX_HISTORY_FILES)
+        return [_history_file(e.seq, e.ts, e.payload) for e in sent]
 
     async def _sessions_subscribe(self, client: WsClient, call: MethodCall) -> Answered:
         """Answer first (with the newest ``seq``), then replay, then go live."""
@@ -292,3 +301,11 @@ def _history_entry(event: str, seq: int, ts: float, payload: Mapping[str, Any]) 
     if "status" in payload:
         entry["status"] = payload["status"]
     return entry
+
+
+_FILE_FIELDS = ("run_id", "file_id", "name", "media_type", "size", "caption")
+
+
+def _history_file(seq: int, ts: float, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored ``chat.file`` event as a history entry: its payload, less the session."""
+    return {"seq": seq, "ts": _ms(ts)} | {k: payload[k] for k in _FILE_FIELDS if k in payload}

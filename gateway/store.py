@@ -214,6 +214,28 @@ class GatewayStore:
         rows.reverse()
         return [StoredEvent(session, seq, ev, json.loads(body), ts) for seq, ev, body, ts in rows]
 
+    def files_between(
+        self, session: str, first_seq: int, before_seq: int | None, limit: int
+    ) -> list[StoredEvent]:
+        """The last ``limit`` ``chat.file`` events with ``first_seq <= seq < before_seq``,
+        oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, event, payload, ts FROM gw_events WHERE session = ? "
+            "AND event = 'chat.file' AND seq >= ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (session, first_seq, before_seq if before_seq is not None else 1 << 62, limit),
+        ).fetchall()
+        rows.reverse()
+        return [StoredEvent(session, seq, ev, json.loads(body), ts) for seq, ev, body, ts in rows]
+
+    def sent_file(self, session: str, file_id: str) -> bool:
+        """Whether ``session`` was sent the file ``file_id`` (a ``chat.file`` event names it)."""
+        row = self._db.execute(
+            "SELECT 1 FROM gw_events WHERE session = ? AND event = 'chat.file' "
+            "AND json_extract(payload, '$.file_id') = ? LIMIT 1",
+            (session, file_id),
+        ).fetchone()
+        return row is not None
+
     # -- dedupe -----------------------------------------------------------
 
     def claim(self, key: str, session: str, run_id: str, digest: str, now: float) -> Claim:

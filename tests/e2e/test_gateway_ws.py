@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from brain.tools import workspace_dir
+from brain.tools.send_file import outbox_dir
 from gateway.app import RunningServer, running_server
 from gateway.client import ConnectionLost, GatewayClient, RequestFailed
 from gateway.config import Config
@@ -321,3 +325,51 @@ async def test_subscribe_answers_first_then_replays_up_to_last_seq(
     assert frames[0]["type"] == "res"  # the answer comes before the replay
     assert [e["seq"] for e in replayed] == list(range(1, result["last_seq"] + 1))
     assert replayed[-1]["event"] == "chat.final"
+
+
+@pytest.fixture
+async def sending_gateway(
+    make_config: Callable[..., Config], tmp_path: Path
+) -> AsyncIterator[RunningServer]:
+    """A server whose model sends ``report.csv``; an expired file waits in its outbox."""
+    home = tmp_path / "home"
+    (workspace_dir(home, "web:owner:main") / "report.csv").write_bytes(b"a,b\n1,2\n")
+    call = {"name": "send_file", "arguments": {"path": "report.csv", "caption": "Numbers"}}
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([{"tool_calls": [call]}, {"reply": "Here it is."}]))
+    outbox = outbox_dir(home)
+    outbox.mkdir(parents=True)
+    for name in (STALE, f"{STALE}.json"):
+        (outbox / name).write_bytes(b"{}")
+        os.utime(outbox / name, (0, 0))  # 1970: long expired
+    async with running_server(make_config(SKILLYARD_MODEL=f"scripted:{script}")) as server:
+        yield server
+
+
+STALE = "stale-file-id-0123456789"
+
+
+async def test_history_lists_sent_files_and_expired_ones_say_so(
+    sending_gateway: RunningServer, checker: FrameChecker
+) -> None:
+    outbox = outbox_dir(sending_gateway.runtime.config.data_dir)
+    assert not (outbox / STALE).exists()  # swept at start-up
+    async with client(sending_gateway, checker) as c:
+        run = await send(c, "send me the report", "k1")
+        events = await until_final(c, run["run_id"])
+        history = await c.request("sessions.history", {"session": c.session})
+    sent = next(e for e in events if e["event"] == "chat.file")
+    entry = {k: v for k, v in sent["payload"].items() if k != "session"}
+    assert history["files"] == [entry | {"seq": sent["seq"], "ts": history["files"][0]["ts"]}]
+    messages = history["messages"]
+    assert messages[0]["seq"] < sent["seq"] < messages[1]["seq"]  # between question and answer
+
+    download = f"http://127.0.0.1:{sending_gateway.port}/files/web%3Aowner%3Amain/"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient() as http:
+        fresh = await http.get(download + entry["file_id"], headers=auth)
+        assert fresh.content == b"a,b\n1,2\n"
+        for path in outbox.iterdir():
+            path.unlink()  # what the sweep does once files.keep_days have passed
+        gone = await http.get(download + entry["file_id"], headers=auth)
+    assert (gone.status_code, gone.json()["error"]) == (404, "expired")

@@ -18,6 +18,7 @@ import pytest
 from playwright.async_api import Browser, ViewportSize, WebSocketRoute, async_playwright, expect
 
 from brain.tools import workspace_dir
+from brain.tools.send_file import outbox_dir
 from tests.e2e.server_process import ServerProcess
 from tests.e2e.web_browser import DESKTOP, PHONE, ChatPage, ConsoleWatch, launch_options
 
@@ -363,3 +364,27 @@ async def test_a_sent_file_is_a_download_link_that_saves_its_bytes(
     assert download.suggested_filename == "report.csv"
     saved = await download.path()
     assert saved.read_bytes() == REPORT
+
+
+async def test_a_sent_file_is_still_shown_after_a_reload_and_then_expires(
+    sending_server: ServerProcess, open_chat: OpenChat
+) -> None:
+    chat = await open_chat(page_url(sending_server))
+    await chat.expect_connected()
+    await chat.send("send me the report")
+    await chat.expect_conversation(["send me the report"], replies=1)
+
+    await chat.page.reload()
+    await chat.expect_connected()
+    await chat.expect_conversation(["send me the report"], replies=1)
+    file = chat.reply(0).locator(".file")
+    await expect(file).to_have_count(1)
+    await expect(file).to_contain_text("Numbers")
+    await expect(chat.reply(0).locator(".body")).to_contain_text("Here it is.")
+
+    for path in outbox_dir(sending_server.home).iterdir():
+        path.unlink()  # what the sweep does once files.keep_days have passed
+    chat.console.allow(r"status of 404")  # Chromium logs the refused fetch
+    await file.get_by_role("link", name="📎 report.csv").click()
+    await expect(file).to_contain_text("expired")
+    await expect(file.get_by_role("link")).to_have_count(0)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.app import sent_files, tool_settings
 from gateway.config import find_config_file, load_config
 from gateway.errors import ConfigError
 
@@ -97,3 +98,42 @@ def test_finding_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert find_config_file(None, {"SKILLYARD_HOME": str(home)}) == home / "skillyard.yaml"
     write(tmp_path, "{}\n")
     assert find_config_file(None, {"SKILLYARD_HOME": str(home)}) == Path("skillyard.yaml")
+
+
+def test_sent_files_lifetime_and_size_limit(tmp_path: Path) -> None:
+    defaults = load_config(None, {"SKILLYARD_HOME": str(tmp_path)})
+    assert defaults.files.keep_days == 7
+    assert tool_settings(defaults).send_file_max_bytes == 50 * 1024 * 1024
+    assert sent_files(defaults).keep_s == 7 * 86400
+
+    path = write(tmp_path, "tools:\n  send_file_max_bytes: 4096\nfiles:\n  keep_days: 0.5\n")
+    config = load_config(path, {"SKILLYARD_FILES__KEEP_DAYS": "30"})
+    assert tool_settings(config).send_file_max_bytes == 4096
+    assert config.files.keep_days == 30  # the variable wins
+    assert load_config(path, {}).files.keep_days == 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("files:\n  keep_days: 0\n", r"files\.keep_days: 0 is less than or equal to"),
+        ("files:\n  keep_days: -1\n", r"files\.keep_days: -1 is less than or equal to"),
+        ("files:\n  keep_days: forever\n", r"files\.keep_days: 'forever' is not of type"),
+        ("files:\n  keep_hours: 3\n", r"files: .*'keep_hours'"),
+        ("tools:\n  send_file_max_bytes: 0\n", r"tools\.send_file_max_bytes: 0 is less than"),
+        ("tools:\n  send_file_max_bytes: 2147483648\n", r"tools\.send_file_max_bytes: .* greater"),
+        ("tools:\n  send_file_max_bytes: 1.5\n", r"tools\.send_file_max_bytes: 1\.5 is not of"),
+    ],
+)
+def test_bad_file_settings_name_the_key(tmp_path: Path, text: str, error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        load_config(write(tmp_path, text), {})
+
+
+def test_the_documented_example_is_a_valid_config(tmp_path: Path) -> None:
+    """docs/reference/config.md's "Keys" block: every key it shows exists and validates."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "config.md").read_text()
+    example = doc.split("## Keys", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = load_config(write(tmp_path, example), {})
+    assert config.tools.send_file_max_bytes == 50 * 1024 * 1024
+    assert config.files.keep_days == 7

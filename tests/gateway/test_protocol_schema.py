@@ -93,6 +93,18 @@ VALID_RESULTS: dict[str, dict[str, Any]] = {
                 "status": "failed",
             },
         ],
+        "files": [
+            {
+                "seq": 3,
+                "run_id": "r",
+                "ts": 1,
+                "file_id": "q3Vb8xL0sTn2WcYd9KfA1uPe",
+                "name": "report.csv",
+                "media_type": "text/csv",
+                "size": 0,
+                "caption": "",
+            }
+        ],
     },
     "sessions.subscribe": {"session": SESSION, "last_seq": 0},
     "sessions.unsubscribe": {"session": SESSION},
@@ -288,6 +300,38 @@ def test_the_reference_validator_agrees_on_chat_file_frames() -> None:
     for bad in (_file_event(file_id="a/b" * 8), _file_event(size=1.5), _file_event(name="")):
         assert not server.is_valid(bad)
         assert validate_frame("server", bad) is not None
+
+
+def _history(**changes: Any) -> dict[str, Any]:
+    """A ``sessions.history`` result whose one file entry has ``changes``."""
+    result = copy.deepcopy(VALID_RESULTS["sessions.history"])
+    result["files"][0].update(changes)
+    return result
+
+
+HISTORY_REFERENCE = _reference("methods/sessions.history.result.json")
+
+
+def test_history_files_are_optional_and_checked_like_chat_file() -> None:
+    without = {k: v for k, v in VALID_RESULTS["sessions.history"].items() if k != "files"}
+    no_caption = _history()
+    del no_caption["files"][0]["caption"]
+    for good in (without, without | {"files": []}, _history(), no_caption):
+        assert validate_result("sessions.history", good) is None
+        assert HISTORY_REFERENCE.is_valid(good)
+    for bad in (
+        _history(file_id="../../state.db/xxxxxxxx"),
+        _history(size=-1),
+        _history(name=""),
+        _history(caption="x" * 1025),
+        _history(session=SESSION),  # the page names the session once
+        _history(path="/etc/passwd"),
+        _history(seq=0),
+        without | {"files": [{"seq": 3}]},
+        without | {"files": {}},
+    ):
+        assert validate_result("sessions.history", bad) is not None
+        assert not HISTORY_REFERENCE.is_valid(bad)
 
 
 def test_error_response_may_have_a_null_id() -> None:

@@ -74,6 +74,31 @@ def test_history_returns_the_latest_messages_oldest_first(store: GatewayStore) -
     assert [e.payload["text"] for e in older] == ["q2", "a2"]
 
 
+def test_files_between_covers_a_history_page(store: GatewayStore) -> None:
+    key = "web:owner:a"
+    store.ensure_session(key, "owner", 1.0)
+    for i in range(3):
+        store.append_event(key, "chat.message", {"text": f"q{i}"}, 1.0)
+        store.append_event(key, "chat.file", {"file_id": f"f{i}"}, 1.0)
+        store.append_event(key, "chat.final", {"text": f"a{i}"}, 1.0)
+    page = store.history(key, None, 2)  # q2, a2
+    newest = store.files_between(key, page[0].seq, None, 10)
+    assert [e.payload["file_id"] for e in newest] == ["f2"]
+    older = store.files_between(key, 1, page[0].seq, 10)
+    assert [e.payload["file_id"] for e in older] == ["f0", "f1"]
+    assert [e.payload["file_id"] for e in store.files_between(key, 1, None, 2)] == ["f1", "f2"]
+
+
+def test_sent_file_is_per_session(store: GatewayStore) -> None:
+    store.ensure_session("web:owner:a", "owner", 1.0)
+    store.ensure_session("web:owner:b", "owner", 1.0)
+    store.append_event("web:owner:a", "chat.file", {"file_id": "abc"}, 1.0)
+    store.append_event("web:owner:a", "chat.message", {"file_id": "xyz"}, 1.0)
+    assert store.sent_file("web:owner:a", "abc")
+    assert not store.sent_file("web:owner:b", "abc")
+    assert not store.sent_file("web:owner:a", "xyz")  # only chat.file events count
+
+
 def test_new_epoch_changes_the_conversation_id(store: GatewayStore) -> None:
     record = store.ensure_session("web:owner:a", "owner", 1.0)
     renewed = store.start_new_epoch("web:owner:a", 2.0)

@@ -144,10 +144,10 @@ window.addEventListener("online", () => client.reconnectNow());
 async function sync(session) {
   if (chat.shown !== session) {
     const params = { session, limit: HISTORY_LIMIT };
-    const { messages } = await client.request("sessions.history", params).catch(unlessNew);
+    const page = await client.request("sessions.history", params).catch(unlessNew);
     show(session);
-    for (const message of messages) showStored(message);
-    chat.lastSeq = Math.max(0, ...messages.map((m) => m.seq));
+    chat.lastSeq = Math.max(0, ...page.messages.map((m) => m.seq));
+    for (const entry of storedEntries(session, page)) showStored(entry);
   }
   chat.applying = session;
   const params = { session, after_seq: chat.lastSeq };
@@ -172,9 +172,19 @@ function show(session) {
   view.clear();
 }
 
-function showStored({ role, text, run_id: runId, status }) {
-  if (role === "user") view.user(text);
-  else view.final(runId, text, status);
+/**
+ * A history page's messages and files (older servers send no `files`), in `seq` order.
+ * Files after the newest message are left out: subscribing replays them as events.
+ */
+function storedEntries(session, { messages, files = [] }) {
+  const sent = files.filter((f) => f.seq <= chat.lastSeq).map((f) => ({ ...f, session }));
+  return [...messages, ...sent].sort((a, b) => a.seq - b.seq);
+}
+
+function showStored(entry) {
+  if ("file_id" in entry) showFile(entry);
+  else if (entry.role === "user") view.user(entry.text);
+  else view.final(entry.run_id, entry.text, entry.status);
 }
 
 function report(err) {
@@ -206,7 +216,7 @@ const HANDLERS = {
   "chat.tool": (p) => (begin(p.run_id), view.tool(p.run_id, p.tool, p.phase, p.detail)),
   "chat.final": (p) => (end(p.run_id), view.final(p.run_id, p.text, p.status)),
   "chat.error": (p) => (end(p.run_id), view.error(p.run_id, p.code, p.message)),
-  "chat.file": (p) => (begin(p.run_id), view.file(p, fileUrl(p), () => download(p))),
+  "chat.file": (p) => (begin(p.run_id), showFile(p)),
   "approval.requested": (p) => (begin(p.run_id), view.approval(p, (d) => decide(p, d))),
   "approval.resolved": (p) => view.approvalResolved(p.request_id, p.decision),
 };
@@ -227,12 +237,21 @@ function fileUrl({ session, file_id: fileId }) {
   return `files/${encodeURIComponent(session)}/${encodeURIComponent(fileId)}`;
 }
 
+function showFile(payload) {
+  const item = view.file(payload, fileUrl(payload), () => download(payload, item));
+}
+
 /** Fetch a sent file with the token (a plain link cannot send it) and save it. */
-async function download(payload) {
+async function download(payload, item) {
   const headers = { Authorization: `Bearer ${store.get("token") ?? ""}` };
   try {
     const response = await fetch(fileUrl(payload), { headers });
-    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    if (!response.ok) {
+      const problem = await response.json().catch(() => ({}));
+      // The server keeps sent files for a while (files.keep_days), then deletes them.
+      if (problem.error === "expired") return view.fileExpired(item, problem.message);
+      throw new Error(`the server answered ${response.status}`);
+    }
     const saving = document.createElement("a");
     saving.href = URL.createObjectURL(await response.blob());
     saving.download = payload.name; // the browser cleans the name it saves as

@@ -169,6 +169,17 @@ export class ChatView {
     return item;
   }
 
+  /** The file of `item` (from `file()`) is no longer kept: its name, marked expired. */
+  fileExpired(item, message) {
+    const link = item.querySelector("a");
+    if (!link) return; // marked already
+    link.replaceWith(el("span", "name", link.textContent));
+    item.classList.add("expired");
+    const note = el("span", "expired", " expired");
+    if (message) note.title = message; // why, and for how long files are kept
+    item.append(note);
+  }
+
   error(runId, code, message) {
     const run = this.#run(runId);
     this.#settle(run);
