@@ -40,8 +40,15 @@ typecheck:
 pytest:
 	$(BIN)/pytest -q
 
+# Every benchmark, one after the other (about 15 minutes on two cores; the first run of
+# skill_discovery also distils its word vectors, about two more).
 bench: install-test
 	$(BIN)/python bench/gateway_roundtrip.py
+	$(BIN)/python bench/brain_overhead.py
+	$(BIN)/python bench/context_memory.py
+	$(BIN)/python bench/skill_discovery.py --cache $(VENV)/.bench-cache
+	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/corpus_report.py
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

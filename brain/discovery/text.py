@@ -5,18 +5,19 @@ Skill and tool names are written in every style (``FinanceTool``,
 before lower-casing.  Words are runs of Unicode letters and digits; anything
 else separates them, so punctuation-only or emoji-only text has no words.
 
-The stemmer is a small suffix stripper in the manner of Porter's steps 1 to 3
-(plurals, ``-ed``/``-ing``, ``-ational``, ``-ness``...).  It only has to map a
-query's words and a description's words onto the same stems, not produce
-dictionary words.  On the MetaTool tune split, BM25F with it scores Recall@5
-62.8; a scratch run with Snowball (PyStemmer) scored 64.0, not worth a
-dependency.
+The stemmer is Snowball's English (Porter2) stemmer.  It only has to map a
+query's words and a description's words onto the same stems.  On the MetaTool
+set it beats the small suffix stripper it replaced by a point of Recall@5 for
+words alone (62.7 to 63.8 on every other query) and 0.4 fused with embeddings.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
+
+import snowballstemmer
 
 __all__ = ["MAX_WORD", "STOP_WORDS", "stem", "words"]
 
@@ -39,31 +40,8 @@ _STOP_TEXT = """a about above after again against all also am an and any are as 
     use using skill skills tool tools"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
-_STEP1 = (("sses", "ss"), ("ies", "i"), ("ss", "ss"), ("s", ""))
-_STEP2 = (
-    ("ational", "ate"),
-    ("tional", "tion"),
-    ("ization", "ize"),
-    ("ation", "ate"),
-    ("ator", "ate"),
-    ("alism", "al"),
-    ("iveness", "ive"),
-    ("fulness", "ful"),
-    ("ousness", "ous"),
-    ("aliti", "al"),
-    ("iviti", "ive"),
-    ("biliti", "ble"),
-    ("ement", ""),
-    ("ment", ""),
-    ("ness", ""),
-    ("icate", "ic"),
-    ("alize", "al"),
-    ("ical", "ic"),
-    ("ful", ""),
-    ("ly", ""),
-    ("er", ""),
-)
-_VOWEL = re.compile(r"[aeiouy]")
+_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps its word in itself
 
 
 def words(text: str) -> list[str]:
@@ -76,34 +54,6 @@ def words(text: str) -> list[str]:
 # Vocabularies are small and words repeat: caching makes stemming nearly free.
 @lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A crude stem of a lower-case word; words of four letters or fewer are kept."""
-    if len(word) <= 4 or not word.isascii():
-        return word
-    word = _strip(word, _STEP1)
-    word = _strip_inflection(word)
-    if word.endswith("y") and _VOWEL.search(word[:-1]):
-        word = word[:-1] + "i"
-    return _strip(word, _STEP2)
-
-
-def _strip(word: str, rules: tuple[tuple[str, str], ...]) -> str:
-    for suffix, replacement in rules:
-        if word.endswith(suffix):
-            base = word[: -len(suffix)]
-            # Keep a stem of at least three letters with a vowel in it.
-            if len(base) + len(replacement) >= 3 and _VOWEL.search(base):
-                return base + replacement
-            return word
-    return word
-
-
-def _strip_inflection(word: str) -> str:
-    for suffix in ("ing", "ed"):
-        base = word[: -len(suffix)]
-        if word.endswith(suffix) and len(base) >= 3 and _VOWEL.search(base):
-            if base.endswith(("at", "bl", "iz")):
-                return base + "e"
-            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "lsz":
-                return base[:-1]
-            return base
-    return word
+    """The Snowball stem of a lower-case word."""
+    with _STEMMER_LOCK:  # indexes are built in worker threads while turns search
+        return str(_STEMMER.stemWord(word))

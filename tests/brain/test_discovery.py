@@ -191,8 +191,9 @@ def test_builds_from_loaded_skill_folders_with_tools_and_tags(tmp_path: Path) ->
 
 
 def test_words_split_names_and_stem_alike() -> None:
-    assert words("FinanceTool") == ["finance"]  # "tool" is a stop word
-    assert words("pdf_reader unit-convert") == ["pdf", "read", "unit", "convert"]
+    assert words("FinanceTool") == [stem("finance")]  # "tool" is a stop word
+    assert words("pdf_reader unit-convert") == ["pdf", "reader", "unit", "convert"]
+    assert words("Reading reports") == words("read report")
     assert stem("forecasts") == stem("forecasting") == stem("forecast")
     assert stem("companies") == stem("company")
     assert stem("calculator") == stem("calculate")
