@@ -26,6 +26,7 @@ from pathlib import Path
 
 from brain.errors import TranscriptError
 from brain.models.base import Message, NativePayload, Role, ToolCall
+from registry.diskio import open_sqlite
 
 __all__ = ["Transcript"]
 
@@ -63,10 +64,7 @@ class Transcript:
     def open(cls, path: Path) -> Transcript:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=5000")
+            db = open_sqlite(path)
             db.execute(_SCHEMA)
             _migrate(db)
         except (OSError, sqlite3.Error) as exc:

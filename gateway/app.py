@@ -56,6 +56,7 @@ from gateway.router import Router, RouterSettings
 from gateway.server import AppParts, create_app
 from gateway.sessions import QueueMode
 from gateway.store import GatewayStore
+from registry.diskio import write_atomic
 from registry.files import ArchiveLimits
 from registry.server.host import HostSettings, host_routes, open_registry
 from registry.server.ratelimit import RateSettings
@@ -455,7 +456,5 @@ def _page_url(host: str, port: int, token: AccessToken) -> str:
 
 def _write_server_file(data_dir: Path, host: str, port: int) -> None:
     """Let ``skillyard chat`` find this server without being told."""
-    path = data_dir / "server.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"host": host, "port": port, "pid": os.getpid()}))
-    tmp.replace(path)
+    data = json.dumps({"host": host, "port": port, "pid": os.getpid()}).encode()
+    write_atomic(data_dir / "server.json", data, mode=0o644, durable=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import StoreError
+from registry.diskio import open_sqlite
 
 __all__ = [
     "CODE_ALPHABET",
@@ -71,9 +72,8 @@ class PairingStore:
     @classmethod
     def open(cls, path: Path, *, clock: Callable[[], float]) -> PairingStore:
         try:
-            db = sqlite3.connect(path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=5000")
+            # SQLite's default (FULL) durability, unlike the other tables in state.db.
+            db = open_sqlite(path, synchronous="FULL")
             db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the pairing tables in {path}: {exc}") from exc

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import StoreError
+from registry.diskio import open_sqlite
 
 __all__ = ["Claim", "GatewayStore", "SessionRecord", "StoredEvent"]
 
@@ -113,10 +114,7 @@ class GatewayStore:
         """Open (creating if needed) the database at ``path``."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=5000")
+            db = open_sqlite(path)
             db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the state database {path}: {exc}") from exc

@@ -8,6 +8,8 @@ This package imports nothing else of ours.  Modules:
 * :mod:`registry.archive`, :mod:`registry.files`, :mod:`registry.paths` — the package
   format (``pack``, ``unpack``, ``write_tree``) and its name rules;
 * :mod:`registry.hashing` — the canonical content hash;
+* :mod:`registry.diskio` — atomic file replace and SQLite connections (WAL), shared by
+  every package (the brain and the gateway use them too);
 * :mod:`registry.budget` — catalog-entry and body token budgets;
 * :mod:`registry.scan` — the static scanner;
 * :mod:`registry.names` — slug, reserved-name and look-alike policy;

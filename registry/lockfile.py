@@ -23,7 +23,6 @@ Reading validates the whole file against :data:`LOCKFILE_SCHEMA` and raises
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from registry.client_errors import LockfileError
+from registry.diskio import write_atomic
 from registry.model import Permissions
 
 __all__ = [
@@ -259,17 +259,5 @@ def write_json_atomic(path: Path, value: object, *, mode: int = 0o644) -> None:
 
     The file gets ``mode`` from its creation on (secrets never exist with a wider mode).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(out.fileno(), mode)
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, text.encode("utf-8"), mode=mode)

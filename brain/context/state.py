@@ -15,8 +15,9 @@ from typing import Any
 
 from brain.context.compaction import CompactionState
 from brain.context.errors import ContextStateError
-from brain.memory.files import safe_name, write_atomic
+from brain.memory.files import safe_name
 from brain.models.base import Message, NativePayload, Role, ToolCall
+from registry.diskio import write_atomic
 
 __all__ = ["CompactionStateStore"]
 

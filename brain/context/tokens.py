@@ -1,7 +1,8 @@
 """Token counting for context budgets: an injectable counter, chars/4 by default.
 
 A provider that knows its tokenizer may pass its own :data:`TokenCounter`;
-chars/4 is the usual estimate for English prose and is what the tests use.
+chars/4 is the usual estimate for English prose and is what the tests use
+(``registry.budget.estimate_tokens``, the count the catalog and body cuts use).
 A message costs its text plus :data:`MESSAGE_OVERHEAD` (role and framing); an
 assistant message that carries a provider's native copy (reasoning included)
 costs that copy instead, since that is what goes back on the wire.
@@ -10,19 +11,15 @@ costs that copy instead, since that is what goes back on the wire.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from brain.models.base import Message
+from registry.budget import TokenCounter
+from registry.budget import estimate_tokens as approx_tokens  # ceil(len(text) / 4)
 
 __all__ = ["MESSAGE_OVERHEAD", "TokenCounter", "approx_tokens", "message_tokens", "messages_tokens"]
 
-TokenCounter = Callable[[str], int]
 MESSAGE_OVERHEAD = 4
-
-
-def approx_tokens(text: str) -> int:
-    """``ceil(len(text) / 4)``."""
-    return (len(text) + 3) // 4
 
 
 def message_tokens(message: Message, count: TokenCounter = approx_tokens) -> int:

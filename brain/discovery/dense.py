@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from registry.diskio import replacing
 
 __all__ = ["DenseIndex", "Embedder", "VectorCache", "embed_all", "write_npz"]
 
@@ -137,12 +137,6 @@ class VectorCache:
 
 def write_npz(path: Path, **arrays: npt.ArrayLike) -> None:
     """Write ``arrays`` to ``path`` atomically, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            np.savez(file, allow_pickle=False, **arrays)
-        os.replace(tmp, path)  # readers see the old file or the new one, never half
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Readers see the old file or the new one, never half; a cache need not survive a power cut.
+    with replacing(path, durable=False) as file:
+        np.savez(file, allow_pickle=False, **arrays)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from brain.guard.errors import ApprovalStoreError
 from brain.models.base import ToolCall
+from registry.diskio import open_sqlite
 
 __all__ = [
     "OPEN_STATES",
@@ -157,10 +158,7 @@ class ApprovalStore:
     def open(cls, path: Path) -> ApprovalStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=5000")
+            db = open_sqlite(path)
             db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ApprovalStoreError(f"cannot open the approval store {path}: {exc}") from exc

@@ -23,8 +23,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from brain.memory.errors import MemoryCorruptError, MemoryLimitError, UnknownBlockError
-from brain.memory.files import locked, user_folder, write_atomic
+from brain.memory.files import locked, user_folder
 from brain.memory.records import check_text
+from registry.diskio import write_atomic
 
 __all__ = ["BLOCK_LABELS", "DEFAULT_BLOCK_LIMITS", "Block", "BlockStore"]
 

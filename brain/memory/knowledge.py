@@ -7,7 +7,7 @@ Storage: ``<root>/<sha256(user)[:32]>/records.json``::
 JSON, not prose, so a model's edit (always through these methods) cannot
 reformat it; records are sorted by ``created`` then ``id`` so files diff
 cleanly.  Every change is one read-modify-write under the user's flock,
-written with :func:`write_atomic`: concurrent writers (threads, tasks in
+written with :func:`registry.diskio.write_atomic`: concurrent writers (threads, tasks in
 worker threads, other processes) queue up and none is lost.  Reads take no
 lock: a reader sees the previous or the next file, never a mix.
 
@@ -32,8 +32,9 @@ from types import MappingProxyType
 
 from brain.memory._search import record_terms, top_k
 from brain.memory.errors import InvalidRecordError, MemoryCorruptError
-from brain.memory.files import locked, stat_key, user_folder, write_atomic
+from brain.memory.files import locked, stat_key, user_folder
 from brain.memory.records import KINDS, KnowledgeRecord, merge, new_record, record_from_json
+from registry.diskio import write_atomic
 
 __all__ = ["DEFAULT_KIND_CAPS", "KnowledgeStore"]
 

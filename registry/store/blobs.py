@@ -9,10 +9,10 @@ corruption, tampering) is refused with :class:`BlobCorrupt`, never served.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
+from registry.diskio import write_atomic
 from registry.store.errors import BlobCorrupt, BlobMissing
 
 __all__ = ["BlobStore"]
@@ -38,17 +38,7 @@ class BlobStore:
         path = self.path_of(digest)
         if path.exists():
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{id(data)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(path, data, mode=0o644)
         return digest
 
     def get(self, digest: str) -> bytes:

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from registry.diskio import open_sqlite
+
 __all__ = ["SCHEMA_VERSION", "Database"]
 
 SCHEMA_VERSION = 1
@@ -134,11 +136,7 @@ class Database:
     @classmethod
     def open(cls, path: Path) -> Database:
         """Open (creating if needed) the database at ``path``; ``:memory:`` works for tests."""
-        conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn = open_sqlite(path, timeout=30.0, check_same_thread=False)
         conn.execute("PRAGMA foreign_keys=ON")
         # executescript commits as it goes: run it before anyone else holds the connection.
         conn.executescript(_SCHEMA)
