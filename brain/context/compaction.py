@@ -17,7 +17,10 @@ everything between, ``tail`` is the recent whole turns.  The persisted
    reasoning back byte for byte);
 2. summarises the previous summary plus the middle (:mod:`brain.context.summarise`);
 3. refuses, changing nothing, unless the request shrinks by ``min_reclaim``
-   (10 %, OpenHands' ``minimum_progress``): the result says why;
+   (10 %, OpenHands' ``minimum_progress``): the result says why.  A compaction
+   due only to the message count (the request is far from the window) needs
+   only not to grow the request: short messages summarise to about their own
+   size, and refusing would retry the same work on every turn;
 4. appends a ``## Compaction k`` section to the session log, fsynced
    ("save before trim", Letta's and Claude Code's PreCompact idea);
 5. returns the new state, which the caller stores, and the new tail.
@@ -155,8 +158,10 @@ class Compactor:
             state.summary, split.middle, max_tokens=self._policy.summary_tokens
         )
         after = fixed_tokens + self._tokens(summary, split.head, split.tail)
-        if before - after < self._policy.min_reclaim * before:
-            share = f"{self._policy.min_reclaim:.0%}"
+        pressed = before >= self._policy.trigger(window)  # else due to the message count
+        needed = self._policy.min_reclaim * before if pressed else 0
+        if before - after < needed:
+            share = f"{self._policy.min_reclaim:.0%}" if pressed else "any"
             reason = f"would reclaim only {before - after} of {before} tokens (< {share})"
             return CompactionResult(False, reason, state, history, before, before)
         log.append_compaction(

@@ -138,6 +138,28 @@ async def test_too_little_to_reclaim_is_refused_and_nothing_is_logged(tmp_path: 
     assert not log.path.exists()
 
 
+async def test_a_compaction_due_to_the_message_count_needs_only_not_to_grow(
+    tmp_path: Path,
+) -> None:
+    """Far from the window, fewer messages is progress enough even when the request is
+    mostly fixed text, or the same refused compaction would be tried on every turn."""
+    log = SessionLog(tmp_path / "log.md", "conv")
+    compactor = Compactor(ExtractiveSummariser(), CompactionPolicy(max_messages=8))
+    short = tuple(m for n in range(12) for m in turn(n))
+    result = await compactor.compact(
+        state=CompactionState(), history=short, end=len(short), fixed_tokens=30_000,
+        window=1_000_000, log=log,
+    )  # fmt: skip
+    assert result.ok, result.reason
+    assert 0 <= result.reclaimed < 0.10  # would have been refused under token pressure
+    assert len(result.tail) <= 4 and log.path.exists()
+    pressed = await compactor.compact(
+        state=CompactionState(), history=short, end=len(short), fixed_tokens=30_000,
+        window=result.tokens_before, log=log,
+    )  # fmt: skip
+    assert not pressed.ok and "(< 10%)" in pressed.reason
+
+
 async def test_extractive_summary_stays_within_budget_counting_what_it_elides() -> None:
     summariser = ExtractiveSummariser()
     dropped = tuple(m for n in range(40) for m in turn(n))
