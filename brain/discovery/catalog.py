@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from registry.budget import CATALOG_ENTRY_MAX_TOKENS, catalog_entry, estimate_tokens
@@ -60,15 +61,22 @@ def fit_catalog(entries: Iterable[CatalogEntry], budget_tokens: int) -> list[Cat
 
 def _within(entry: CatalogEntry, max_tokens: int) -> CatalogEntry | None:
     """``entry`` cut to ``max_tokens``; None when its name and a useful start do not fit."""
-    head = catalog_entry(_manifest(entry.name, ""), max_tokens=max(max_tokens, 1) * 64)
+    description = _cut_description(entry.name, entry.description, max_tokens)
+    return None if description is None else CatalogEntry(entry.name, description, entry.score)
+
+
+# Every turn fits the same few skills to the same budgets: cut each once.
+@lru_cache(maxsize=4096)
+def _cut_description(name: str, description: str, max_tokens: int) -> str | None:
+    head = catalog_entry(_manifest(name, ""), max_tokens=max(max_tokens, 1) * 64)
     if estimate_tokens(head) + _MIN_DESCRIPTION_TOKENS > max_tokens:
-        whole = catalog_entry(_manifest(entry.name, entry.description), max_tokens=1 << 30)
+        whole = catalog_entry(_manifest(name, description), max_tokens=1 << 30)
         if estimate_tokens(whole) > max_tokens:
             return None  # not even a short entry fits
-    line = catalog_entry(_manifest(entry.name, entry.description), max_tokens=max_tokens)
+    line = catalog_entry(_manifest(name, description), max_tokens=max_tokens)
     if not line.startswith(head):
         return None
-    return CatalogEntry(entry.name, line[len(head) :], entry.score)
+    return line[len(head) :]
 
 
 def _manifest(name: str, description: str) -> SkillManifest:
