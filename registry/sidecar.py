@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import jsonschema
 from jsonschema import Draft202012Validator
 
 from registry.errors import ManifestError, YamlError
@@ -126,12 +125,20 @@ def _entrypoint(path: Path, key: str, relative: str) -> Path:
     return target
 
 
+@cache
+def _metaschema() -> Draft202012Validator:
+    """What ``Draft202012Validator.check_schema`` builds on every call, built once."""
+    meta = Draft202012Validator.META_SCHEMA
+    return Draft202012Validator(meta, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def _check_schema(path: Path, key: str, schema: Mapping[str, Any]) -> None:
-    try:
-        Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        where = key_path(exc.absolute_path, key)
-        raise ManifestError(path, where, f"not a valid JSON Schema: {exc.message}") from None
+    # As check_schema (its first error), with the metaschema's validator built once:
+    # loading an installed skill checks two schemas per tool.
+    error = next(_metaschema().iter_errors(schema), None)
+    if error is not None:
+        where = key_path(error.absolute_path, key)
+        raise ManifestError(path, where, f"not a valid JSON Schema: {error.message}")
     remote = next(_remote_refs(schema), None)
     if remote is not None:
         raise ManifestError(path, key, f"$ref {remote!r} is not local (only '#...' refs)")
