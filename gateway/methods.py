@@ -291,14 +291,18 @@ def _principal(client: WsClient) -> str:
 
 
 def _history_entry(event: str, seq: int, ts: float, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored message, final reply or failed run's error as a history entry."""
+    failed = event == "chat.error"
     entry: dict[str, Any] = {
         "seq": seq,
         "role": "user" if event == "chat.message" else "assistant",
-        "text": payload.get("text", ""),
+        "text": payload.get("message" if failed else "text", ""),
         "run_id": payload.get("run_id", ""),
         "ts": _ms(ts),
     }
-    if "status" in payload:
+    if failed:
+        entry |= {"status": "failed", "error_code": payload.get("code", "internal")}
+    elif "status" in payload:
         entry["status"] = payload["status"]
     return entry
 

@@ -202,11 +202,12 @@ class GatewayStore:
         return [StoredEvent(session, seq, ev, json.loads(body), ts) for seq, ev, body, ts in rows]
 
     def history(self, session: str, before_seq: int | None, limit: int) -> list[StoredEvent]:
-        """The last ``limit`` user messages and final replies before ``before_seq``,
-        oldest first."""
+        """The last ``limit`` user messages, final replies and failed runs' errors before
+        ``before_seq``, oldest first."""
         rows = self._db.execute(
             "SELECT seq, event, payload, ts FROM gw_events WHERE session = ? "
-            "AND event IN ('chat.message', 'chat.final') AND seq < ? ORDER BY seq DESC LIMIT ?",
+            "AND event IN ('chat.message', 'chat.final', 'chat.error') AND seq < ? "
+            "ORDER BY seq DESC LIMIT ?",
             (session, before_seq if before_seq is not None else 1 << 62, limit),
         ).fetchall()
         rows.reverse()

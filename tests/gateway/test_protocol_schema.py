@@ -334,6 +334,17 @@ def test_history_files_are_optional_and_checked_like_chat_file() -> None:
         assert not HISTORY_REFERENCE.is_valid(bad)
 
 
+def test_a_failed_run_in_history_carries_its_error_code() -> None:
+    result = copy.deepcopy(VALID_RESULTS["sessions.history"])
+    failed = {"seq": 9, "role": "assistant", "text": "too slow", "run_id": "run_1", "ts": 1}
+    good = result | {"messages": [failed | {"status": "failed", "error_code": "timeout"}]}
+    assert validate_result("sessions.history", good) is None
+    assert HISTORY_REFERENCE.is_valid(good)
+    bad = result | {"messages": [failed | {"error_code": "Not A Code"}]}
+    assert validate_result("sessions.history", bad) is not None
+    assert not HISTORY_REFERENCE.is_valid(bad)
+
+
 def test_error_response_may_have_a_null_id() -> None:
     frame = {
         "type": "res",

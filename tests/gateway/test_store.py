@@ -74,6 +74,15 @@ def test_history_returns_the_latest_messages_oldest_first(store: GatewayStore) -
     assert [e.payload["text"] for e in older] == ["q2", "a2"]
 
 
+def test_history_keeps_the_error_that_ended_a_failed_run(store: GatewayStore) -> None:
+    key = "web:owner:a"
+    store.ensure_session(key, "owner", 1.0)
+    store.append_event(key, "chat.message", {"text": "q"}, 1.0)
+    store.append_event(key, "chat.tool", {"tool": "t", "phase": "start"}, 1.0)
+    store.append_event(key, "chat.error", {"code": "timeout", "message": "too slow"}, 1.0)
+    assert [e.event for e in store.history(key, None, 10)] == ["chat.message", "chat.error"]
+
+
 def test_files_between_covers_a_history_page(store: GatewayStore) -> None:
     key = "web:owner:a"
     store.ensure_session(key, "owner", 1.0)

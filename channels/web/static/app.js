@@ -184,6 +184,7 @@ function storedEntries(session, { messages, files = [] }) {
 function showStored(entry) {
   if ("file_id" in entry) showFile(entry);
   else if (entry.role === "user") view.user(entry.text);
+  else if (entry.error_code) view.error(entry.run_id, entry.error_code, entry.text);
   else view.final(entry.run_id, entry.text, entry.status);
 }
 
