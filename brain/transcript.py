@@ -57,8 +57,10 @@ _Row = tuple[str, str, str | None, str | None, str | None]
 class Transcript:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
-        # This process is the table's only writer: remember each conversation's last seq.
+        # This process is the table's only writer: remember each conversation's last
+        # seq and, once counted, its number of messages.
         self._last_seq: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
 
     @classmethod
     def open(cls, path: Path) -> Transcript:
@@ -111,13 +113,20 @@ class Transcript:
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._last_seq.pop(conversation_id, None)
+            self._counts.pop(conversation_id, None)
             raise TranscriptError(f"cannot write transcript: {exc}") from exc
         self._last_seq[conversation_id] = last + len(rows)
+        if conversation_id in self._counts:
+            self._counts[conversation_id] += len(rows)
 
     def count(self, conversation_id: str) -> int:
+        known = self._counts.get(conversation_id)
+        if known is not None:
+            return known
         (n,) = self._db.execute(
             "SELECT COUNT(*) FROM brain_messages WHERE conversation_id = ?", (conversation_id,)
         ).fetchone()
+        self._counts[conversation_id] = int(n)
         return int(n)
 
 

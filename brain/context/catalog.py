@@ -12,6 +12,7 @@ bytes.  An activated skill's body is cut the same way, by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +42,16 @@ class CatalogEntry:
 def catalog_line(
     entry: SkillEntry, *, max_tokens: int = ENTRY_TOKENS, count: TokenCounter = approx_tokens
 ) -> str:
-    """``- name: description`` within ``max_tokens``, cut at a word boundary (then characters)."""
-    manifest = SkillManifest(entry.name, entry.description, Path())  # only name and description
+    """``- name: description`` within ``max_tokens``, cut at a word boundary (then characters).
+
+    ``count`` must be pure: lines are cached by their inputs.
+    """
+    return _line(entry.name, entry.description, max_tokens, count)
+
+
+# Every turn renders the same few skills at the same size, and a cut looks up
+# the Unicode category of each character: cut each line once.
+@lru_cache(maxsize=4096)
+def _line(name: str, description: str, max_tokens: int, count: TokenCounter) -> str:
+    manifest = SkillManifest(name, description, Path())  # only name and description
     return "- " + catalog_entry(manifest, max_tokens=max_tokens - 1, count=count)

@@ -5,34 +5,55 @@ atomically after the log's compaction section, so a crash between the two
 leaves the old state and a log that says more, never the reverse.  Messages
 keep every field, the provider's native copy included.  A file that does not
 parse raises :class:`ContextStateError` and is not overwritten.
+
+Every turn loads its conversation's state, so a parsed file is kept with its
+``stat_key`` and read again only when the file changed (whoever changed it).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from brain.context.compaction import CompactionState
 from brain.context.errors import ContextStateError
-from brain.memory.files import safe_name
+from brain.memory.files import safe_name, stat_key
 from brain.models.base import Message, NativePayload, Role, ToolCall
 from registry.diskio import write_atomic
 
 __all__ = ["CompactionStateStore"]
 
 _VERSION = 1
+_CACHED_STATES = 256
 
 
 class CompactionStateStore:
     def __init__(self, root: Path) -> None:
         self._root = root
+        self._cache: OrderedDict[str, tuple[tuple[int, int, int], CompactionState]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def path(self, conversation_id: str) -> Path:
         return self._root / f"{safe_name(conversation_id)}.state.json"
 
     def load(self, conversation_id: str) -> CompactionState:
         """The stored state, or the empty one when the conversation was never compacted."""
+        key = stat_key(self.path(conversation_id))
+        if key is None:
+            return CompactionState()
+        with self._cache_lock:
+            cached = self._cache.get(conversation_id)
+            if cached is not None and cached[0] == key:
+                self._cache.move_to_end(conversation_id)
+                return cached[1]
+        state = self._read(conversation_id)
+        self._remember(conversation_id, key, state)
+        return state
+
+    def _read(self, conversation_id: str) -> CompactionState:
         path = self.path(conversation_id)
         try:
             document = json.loads(path.read_bytes())
@@ -56,6 +77,17 @@ class CompactionStateStore:
         }
         data = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
         write_atomic(self.path(conversation_id), data.encode("utf-8"))
+        with self._cache_lock:  # the next load reads what was written
+            self._cache.pop(conversation_id, None)
+
+    def _remember(
+        self, conversation_id: str, key: tuple[int, int, int], state: CompactionState
+    ) -> None:
+        with self._cache_lock:
+            self._cache[conversation_id] = (key, state)
+            self._cache.move_to_end(conversation_id)
+            while len(self._cache) > _CACHED_STATES:
+                self._cache.popitem(last=False)
 
 
 def _decode(document: Any, conversation_id: str) -> CompactionState:

@@ -34,8 +34,10 @@ def top_k(
     k: int,
 ) -> list[KnowledgeRecord]:
     """The ``k`` best records that share at least one word with ``query``, best first."""
+    if not records or k <= 0:  # most users have no records: skip the tokenizer
+        return []
     wanted = terms(query)
-    if not wanted or not records or k <= 0:
+    if not wanted:
         return []
     df = Counter(t for d in documents for t in wanted & d)
     n = len(documents)

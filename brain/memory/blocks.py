@@ -12,18 +12,25 @@ Storage: ``<root>/<sha256(user)[:32]>/blocks.json``::
 written atomically under the user's lock.  ``user`` is checked on read, so a
 file can never be served to another user.  A limit lowered in the
 configuration does not cut text already stored; the next write must fit.
+
+The blocks are read on every turn, so a parsed file is kept, per user, with
+its ``stat_key``: a read costs a ``stat`` while the file is unchanged, and a
+write by this store or by anything else (a new inode, size or time) is read
+afresh.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from brain.memory.errors import MemoryCorruptError, MemoryLimitError, UnknownBlockError
-from brain.memory.files import locked, user_folder
+from brain.memory.files import locked, stat_key, user_file
 from brain.memory.records import check_text
 from registry.diskio import write_atomic
 
@@ -36,6 +43,7 @@ DEFAULT_BLOCK_LIMITS: Mapping[str, int] = MappingProxyType(
     {"persona": 2_000, "user": 2_000, "task": 5_000}
 )
 _VERSION = 1
+_CACHED_USERS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,9 @@ class Block:
     label: str
     value: str
     limit: int
+
+
+_Cached = tuple[tuple[int, int, int], Mapping[str, Block]]
 
 
 class BlockStore:
@@ -54,16 +65,23 @@ class BlockStore:
             raise ValueError(f"block limits missing for {', '.join(missing)}")
         self._root = root
         self._limits = {label: limits[label] for label in BLOCK_LABELS}
+        self._empty = self._blocks({})
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def get(self, user: str) -> Mapping[str, Block]:
         """All blocks of ``user`` in :data:`BLOCK_LABELS` order; unset blocks are empty."""
-        values = self._read(user)
-        return MappingProxyType(
-            {
-                label: Block(label, values.get(label, ""), self._limits[label])
-                for label in BLOCK_LABELS
-            }
-        )
+        key = stat_key(self._path(user))
+        if key is None:
+            return self._empty
+        with self._cache_lock:
+            cached = self._cache.get(user)
+            if cached is not None and cached[0] == key:
+                self._cache.move_to_end(user)
+                return cached[1]
+        blocks = self._blocks(self._read(user))
+        self._remember(user, key, blocks)
+        return blocks
 
     def set(self, user: str, label: str, value: str) -> Block:
         """Replace one block; raises ``UnknownBlockError`` or ``MemoryLimitError``."""
@@ -75,7 +93,7 @@ class BlockStore:
         ``edit`` must be pure and quick: it runs while other writers wait.
         """
         limit = self._limit(label)
-        with locked(self._folder(user) / ".lock"):
+        with locked(user_file(self._root, user, ".lock")):
             values = self._read(user)
             value = check_text(f"block {label!r}", edit(values.get(label, "")))
             if len(value) > limit:
@@ -89,11 +107,30 @@ class BlockStore:
             raise UnknownBlockError(label, BLOCK_LABELS)
         return self._limits[label]
 
-    def _folder(self, user: str) -> Path:
-        return user_folder(self._root, user)
+    def _path(self, user: str) -> Path:
+        return user_file(self._root, user, "blocks.json")
+
+    def _blocks(self, values: Mapping[str, str]) -> Mapping[str, Block]:
+        return MappingProxyType(
+            {
+                label: Block(label, values.get(label, ""), self._limits[label])
+                for label in BLOCK_LABELS
+            }
+        )
+
+    def _remember(
+        self, user: str, key: tuple[int, int, int] | None, blocks: Mapping[str, Block]
+    ) -> None:
+        if key is None:  # removed meanwhile: nothing to remember
+            return
+        with self._cache_lock:
+            self._cache[user] = (key, blocks)
+            self._cache.move_to_end(user)
+            while len(self._cache) > _CACHED_USERS:
+                self._cache.popitem(last=False)
 
     def _read(self, user: str) -> dict[str, str]:
-        path = self._folder(user) / "blocks.json"
+        path = self._path(user)
         try:
             document = json.loads(path.read_bytes())
         except FileNotFoundError:
@@ -105,7 +142,10 @@ class BlockStore:
     def _write(self, user: str, values: Mapping[str, str]) -> None:
         document = {"version": _VERSION, "user": user, "blocks": dict(values)}
         data = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        write_atomic(self._folder(user) / "blocks.json", data.encode("utf-8"))
+        path = self._path(user)
+        write_atomic(path, data.encode("utf-8"))
+        # Callers hold the user's lock, so the file's stat after the write is this content's.
+        self._remember(user, stat_key(path), self._blocks(values))
 
 
 def _checked(path: Path, document: object, user: str) -> dict[str, str]:

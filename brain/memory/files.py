@@ -17,12 +17,16 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["locked", "safe_name", "stat_key", "user_folder"]
+__all__ = ["locked", "safe_name", "stat_key", "user_file", "user_folder"]
 
 _PLAIN = re.compile(r"[A-Za-z0-9._-]")
 _MAX_STEM = 60
+# The stores ask for these names on every turn (a SHA-256, a regex match per
+# character, pathlib joins): computed once per key while it is in use.
+_CACHED_NAMES = 1024
 
 
 def user_folder(root: Path, user: str) -> Path:
@@ -30,6 +34,13 @@ def user_folder(root: Path, user: str) -> Path:
     return root / hashlib.sha256(user.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+@lru_cache(maxsize=_CACHED_NAMES)
+def user_file(root: Path, user: str, name: str) -> Path:
+    """``user_folder(root, user) / name``."""
+    return user_folder(root, user) / name
+
+
+@lru_cache(maxsize=_CACHED_NAMES)
 def safe_name(key: str) -> str:
     """A readable, collision-free file stem for ``key``: its plain characters plus a hash."""
     stem = "".join(c if _PLAIN.fullmatch(c) else "_" for c in key)[:_MAX_STEM].lstrip(".")

@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 from brain.memory._search import record_terms, top_k
 from brain.memory.errors import InvalidRecordError, MemoryCorruptError
-from brain.memory.files import locked, stat_key, user_folder
+from brain.memory.files import locked, stat_key, user_file
 from brain.memory.records import KINDS, KnowledgeRecord, merge, new_record, record_from_json
 from registry.diskio import write_atomic
 
@@ -168,10 +168,10 @@ class KnowledgeStore:
     # -- storage ---------------------------------------------------------------
 
     def _path(self, user: str) -> Path:
-        return user_folder(self._root, user) / "records.json"
+        return user_file(self._root, user, "records.json")
 
     def _locked(self, user: str) -> AbstractContextManager[None]:
-        return locked(user_folder(self._root, user) / ".lock")
+        return locked(user_file(self._root, user, ".lock"))
 
     def _evict(self, records: dict[str, KnowledgeRecord], keep: KnowledgeRecord) -> None:
         same_kind = [r for r in records.values() if r.kind == keep.kind and r.id != keep.id]

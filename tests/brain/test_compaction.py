@@ -222,6 +222,23 @@ def test_state_store_round_trips_and_refuses_corrupt_files(tmp_path: Path) -> No
         store.load("web:c#0")
 
 
+def test_state_store_loads_see_every_save_and_change_on_disk(tmp_path: Path) -> None:
+    store = CompactionStateStore(tmp_path)
+    first, second = CompactionState("first", (), 4, 1), CompactionState("second", (), 8, 2)
+    store.save("web:a#0", first)
+    assert store.load("web:a#0") == first  # now cached
+    store.save("web:a#0", second)
+    assert store.load("web:a#0") == second
+    CompactionStateStore(tmp_path).save("web:a#0", first)  # another writer
+    assert store.load("web:a#0") == first
+    assert store.load("web:b#0") == CompactionState()
+    store.path("web:a#0").write_text("{")
+    with pytest.raises(ContextStateError):
+        store.load("web:a#0")
+    store.path("web:a#0").unlink()
+    assert store.load("web:a#0") == CompactionState()
+
+
 # -- the synthetic 500-turn session -------------------------------------------------
 
 

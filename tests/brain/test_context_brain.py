@@ -9,6 +9,8 @@ import pytest
 
 from brain import Brain
 from brain.context import CompactionStateStore, pairing_problems
+from brain.guard.permissions import PermissionPolicy
+from brain.guard.settings import GuardSettings
 from brain.memory import CompactionEntry
 from brain.models import Capabilities, ModelRequest, ModelResult, Role, TextChunk, ToolCall
 from brain.models.base import ModelChunk
@@ -211,3 +213,43 @@ def test_configuration_keys_reach_the_brain(tmp_path: Path) -> None:
         GatewayConfigError, match=r"context\.compact_at: 2 is greater than the maximum"
     ):
         load_config(path, env)
+
+
+class RememberingModel(RecordingModel):
+    """Writes the user's block with ``memory_set_block`` when told to remember something."""
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[ModelChunk]:
+        last = request.messages[-1]
+        if last.role is Role.USER and last.content.startswith("remember "):
+            self.requests.append(request)
+            value = last.content.removeprefix("remember ")
+            call = ToolCall(f"call_{len(self.requests)}", "memory_set_block",
+                            {"label": "user", "value": value})  # fmt: skip
+            yield ModelResult("", (call,), "tool_calls")
+            return
+        async for chunk in super().stream(request):
+            yield chunk
+
+
+async def test_a_block_written_by_the_tool_reaches_the_next_turn_of_its_user_only(
+    tmp_path: Path,
+) -> None:
+    model = RememberingModel()
+    accept = GuardSettings(permissions=PermissionPolicy.from_config("accept_edits"))
+    brain = open_brain(settings_for(tmp_path, guard=accept), model)
+    alice, bob = "telegram:111", "telegram:222"
+    try:
+        await events_of(brain, group_turn("hello", alice))  # blocks read (and cached) empty
+        await events_of(brain, group_turn("remember Alice takes the 7:40 train.", alice))
+        await events_of(brain, group_turn("when is my train?", alice))
+        await events_of(brain, group_turn("when is Alice's train?", bob))
+        await events_of(brain, group_turn("remember Alice takes the 8:10 train now.", alice))
+        await events_of(brain, group_turn("and now?", alice))
+    finally:
+        await brain.aclose()
+    systems = {r.messages[-1].content: r.messages[0].content for r in model.requests}
+    assert "7:40" not in systems["hello"]
+    assert "Alice takes the 7:40 train." in systems["when is my train?"]
+    assert "train" not in systems["when is Alice's train?"]
+    assert "Alice takes the 8:10 train now." in systems["and now?"]
+    assert "7:40" not in systems["and now?"]

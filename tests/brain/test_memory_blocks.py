@@ -110,3 +110,25 @@ def test_file_format_is_stable_json(tmp_path: Path) -> None:
         "user": "web:alice",
         "blocks": {"persona": "Terse."},
     }
+
+
+def test_a_cached_read_sees_every_later_write_and_only_its_own_user(tmp_path: Path) -> None:
+    memory = Memory.open(tmp_path)
+    memory.set_block("web:alice", "user", "first")
+    assert memory.blocks("web:alice")["user"].value == "first"  # now cached
+    memory.set_block("web:alice", "user", "second")
+    assert memory.blocks("web:alice")["user"].value == "second"
+    assert memory.blocks("web:bob")["user"].value == ""
+    Memory.open(tmp_path).set_block("web:alice", "user", "third, from another writer")
+    assert memory.blocks("web:alice")["user"].value == "third, from another writer"
+    (user_folder(tmp_path / "knowledge", "web:alice") / "blocks.json").unlink()
+    assert memory.blocks("web:alice")["user"].value == ""
+
+
+def test_a_file_that_turns_corrupt_after_a_cached_read_is_reported(tmp_path: Path) -> None:
+    memory = Memory.open(tmp_path)
+    memory.set_block("web:alice", "user", "fine")
+    assert memory.blocks("web:alice")["user"].value == "fine"
+    (user_folder(tmp_path / "knowledge", "web:alice") / "blocks.json").write_text("{")
+    with pytest.raises(MemoryCorruptError):
+        memory.blocks("web:alice")

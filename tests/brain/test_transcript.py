@@ -42,6 +42,20 @@ def test_round_trip_keeps_tool_calls(store: Transcript) -> None:
     assert store.count("conv") == 4
 
 
+def test_a_known_count_follows_every_append(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = Transcript.open(path)
+    first.append("conv", (user("a"), assistant("A")), now=1.0)
+    first.close()
+    store = Transcript.open(path)
+    assert store.count("conv") == 2  # counted once, then kept
+    store.append("conv", CHAIN, now=2.0)
+    assert store.count("conv") == 6
+    store.append("other", (user("b"),), now=3.0)
+    assert (store.count("conv"), store.count("other"), store.count("none")) == (6, 1, 0)
+    store.close()
+
+
 def test_recent_is_bounded_and_starts_at_a_user_message(store: Transcript) -> None:
     store.append("conv", (user("a"), assistant("A")), now=1.0)
     store.append("conv", CHAIN, now=2.0)
