@@ -7,9 +7,9 @@ Theory of operation
 * the text is capped in size before any parsing (``max_bytes``) and nesting
   is capped while composing (``max_depth``), so neither a huge document nor a
   ``[[[[...`` tower can exhaust memory or the Python stack;
-* anchors, aliases and explicit tags are refused by the *scanner*, before any
-  node exists, which rules out alias bombs ("billion laughs") and constructor
-  tricks outright;
+* anchors, aliases and explicit tags are refused as soon as they are read,
+  before any node is shared, which rules out alias bombs ("billion laughs")
+  and constructor tricks outright;
 * mapping keys must be plain scalars and are kept as their literal text (so a
   key ``on`` stays ``"on"``, not ``True``); a repeated key is an error that
   names it, because "last one wins" silently hides what an author meant;
@@ -22,6 +22,15 @@ Refusals raise :class:`~registry.errors.UnsafeYamlError`; plain syntax errors
 raise :class:`~registry.errors.YamlError`, which a lenient caller may retry
 after repairing the text.
 
+Text becomes a node tree in one of two ways.  With libyaml, its C parser reads
+the text and :mod:`registry._libyaml` composes the events under the rules
+above (about ten times faster on real frontmatter, which matters at thousands
+of installed skills).  Without libyaml, when it fails, or for the few kinds of
+text it reads differently (see :func:`_libyaml_agrees`), :class:`_SafeLoader`
+(PyYAML's pure Python, refusing in its scanner) reads it, so every error is
+worded and placed as it always was.  The same Python code then turns either
+tree into values.
+
 :func:`strict_load` reads the narrower subset that the Agent Skills reference
 validator (``skills-ref``, through StrictYAML) accepts, for the publish check:
 block style only (no ``{...}`` or ``[...]``), sibling mappings at one
@@ -31,13 +40,14 @@ indentation, and every scalar kept as its text, as StrictYAML keeps it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from registry import _libyaml
 from registry.errors import UnsafeYamlError, YamlError
 
 __all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "StrictDocument", "safe_load", "strict_load"]
@@ -68,7 +78,7 @@ def _line(node_or_mark: Any) -> int | None:
 
 
 class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader without aliases, tags, duplicate keys or YAML 1.1 typing."""
+    """SafeLoader's pure-Python composer without aliases, tags or YAML 1.1 typing."""
 
     yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
 
@@ -98,14 +108,31 @@ class _SafeLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = _plain_key(key_node)
-            if key in mapping:
-                raise UnsafeYamlError(f"duplicate key {key!r}", line=_line(key_node))
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        return mapping
+
+_STR_TAG = "tag:yaml.org,2002:str"
+# First character of a plain scalar -> (tag, pattern) to try in order, as
+# PyYAML's resolver keys them ("" for the empty scalar).
+_PLAIN_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+for _kind, _pattern, _first in [*_CORE_RESOLVERS, ("null", r"^$", "")]:
+    _tag, _regex = f"tag:yaml.org,2002:{_kind}", re.compile(_pattern)
+    for _char in _first or [""]:
+        _PLAIN_RESOLVERS.setdefault(_char, []).append((_tag, _regex))
+_SafeLoader.yaml_implicit_resolvers = _PLAIN_RESOLVERS
+
+_SCALARS: dict[str, Callable[[str], object]] = {
+    _STR_TAG: str,
+    "tag:yaml.org,2002:null": lambda _: None,
+    "tag:yaml.org,2002:bool": lambda text: text.lower() == "true",
+    "tag:yaml.org,2002:int": int,  # the pattern admits only what int() reads the same
+    "tag:yaml.org,2002:float": float,
+}
+
+
+def _plain_tag(text: str) -> str:
+    for tag, regex in _PLAIN_RESOLVERS.get(text[:1], ()):
+        if regex.match(text):
+            return tag
+    return _STR_TAG
 
 
 def _plain_key(node: Node) -> str:
@@ -114,12 +141,18 @@ def _plain_key(node: Node) -> str:
     return str(node.value)
 
 
-for _kind, _pattern, _first in _CORE_RESOLVERS:
-    _SafeLoader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_kind}", re.compile(_pattern), list(_first)
-    )
-# The empty plain scalar (``key:``) is null; the resolver is keyed on "".
-_SafeLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+def _value(node: Node) -> object:
+    if isinstance(node, ScalarNode):
+        return _SCALARS[node.tag](node.value)
+    if isinstance(node, SequenceNode):
+        return [_value(item) for item in node.value]
+    mapping: dict[str, object] = {}
+    for key_node, value_node in node.value:
+        key = _plain_key(key_node)
+        if key in mapping:
+            raise UnsafeYamlError(f"duplicate key {key!r}", line=_line(key_node))
+        mapping[key] = _value(value_node)
+    return mapping
 
 
 def safe_load(
@@ -131,24 +164,8 @@ def safe_load(
     alias, anchor, tag, duplicate or non-scalar key) and :class:`YamlError`
     for a syntax error; never anything else for any ``str`` input.
     """
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        raise UnsafeYamlError(f"YAML is {size} bytes; the limit is {max_bytes}")
-    try:
-        return _load(text, max_depth)
-    except yaml.MarkedYAMLError as exc:
-        raise YamlError(_describe(exc), line=_line(exc.problem_mark)) from None
-    except (yaml.YAMLError, ValueError) as exc:
-        # ReaderError (control characters) carries no mark, only a position.
-        raise YamlError(str(exc).replace("\n", " ")) from None
-
-
-def _load(text: str, max_depth: int) -> object:
-    loader = _SafeLoader(text, max_depth)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+    node = _compose(text, max_bytes, max_depth)
+    return None if node is None else _value(node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,22 +185,51 @@ def strict_load(
     Raises :class:`UnsafeYamlError` for flow style, inconsistent indentation
     and everything :func:`safe_load` refuses, :class:`YamlError` for syntax.
     """
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        raise UnsafeYamlError(f"YAML is {size} bytes; the limit is {max_bytes}")
-    try:
-        node = _compose(text, max_depth)
-    except yaml.MarkedYAMLError as exc:
-        raise YamlError(_describe(exc), line=_line(exc.problem_mark)) from None
-    except (yaml.YAMLError, ValueError) as exc:
-        raise YamlError(str(exc).replace("\n", " ")) from None
+    node = _compose(text, max_bytes, max_depth)
     lines = {}
     if isinstance(node, MappingNode):
         lines = {str(key.value): _line(key) or 0 for key, _ in node.value}
     return StrictDocument(_strict_value(node), lines)
 
 
-def _compose(text: str, max_depth: int) -> Node | None:
+# Tests set this to None to run the pure-Python path where libyaml is installed.
+_fast_compose: Callable[[str, int, Callable[[str], str]], Node | None] | None = (
+    _libyaml.compose if _libyaml.AVAILABLE else None
+)
+# libyaml reads some text that PyYAML refuses or reads otherwise: tabs as
+# separators, a byte order mark past the start, a comment right after a block
+# scalar's indicators (``|#``), and ``?`` inside a flow-style plain scalar
+# (``[a?b]``).  Such text, rare in skill files, goes to the pure-Python path,
+# so both paths accept the same documents with the same values.
+_LIBYAML_DIVERGES = re.compile(r"[\t\ufeff]|[|>][-+0-9]{0,2}#")
+
+
+def _libyaml_agrees(text: str) -> bool:
+    if _LIBYAML_DIVERGES.search(text):
+        return False
+    return "?" not in text or ("[" not in text and "{" not in text)
+
+
+def _compose(text: str, max_bytes: int, max_depth: int) -> Node | None:
+    """The checked node tree of ``text``, or ``YamlError``/``UnsafeYamlError``."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise UnsafeYamlError(f"YAML is {size} bytes; the limit is {max_bytes}")
+    if _fast_compose is not None and _libyaml_agrees(text):
+        try:
+            return _fast_compose(text, max_depth, _plain_tag)
+        except (yaml.YAMLError, YamlError, ValueError):
+            pass  # refused or unreadable: the pure-Python loader says why, as always
+    try:
+        return _pure_compose(text, max_depth)
+    except yaml.MarkedYAMLError as exc:
+        raise YamlError(_describe(exc), line=_line(exc.problem_mark)) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        # ReaderError (control characters) carries no mark, only a position.
+        raise YamlError(str(exc).replace("\n", " ")) from None
+
+
+def _pure_compose(text: str, max_depth: int) -> Node | None:
     loader = _SafeLoader(text, max_depth)
     try:
         return loader.get_single_node()
