@@ -15,14 +15,21 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from registry.diskio import replacing
 
-__all__ = ["DenseIndex", "Embedder", "VectorCache", "embed_all", "write_npz"]
+__all__ = [
+    "DenseIndex",
+    "Embedder",
+    "QueryEmbedder",
+    "VectorCache",
+    "embed_all",
+    "write_npz",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,17 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> Floats: ...
+
+
+@runtime_checkable
+class QueryEmbedder(Embedder, Protocol):
+    """An embedder with a cheaper path for queries, which are embedded one at a time.
+
+    ``embed_query(text)`` must be a pure function of ``text``, like ``embed``;
+    the index uses it for queries and ``embed`` for skill passages.
+    """
+
+    def embed_query(self, text: str) -> Floats: ...
 
 
 def embed_all(embedder: Embedder, texts: Sequence[str]) -> Floats:

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from brain.discovery.catalog import CatalogEntry, fit_catalog
-from brain.discovery.dense import DenseIndex, Embedder, VectorCache, embed_all
+from brain.discovery.dense import DenseIndex, Embedder, QueryEmbedder, VectorCache, embed_all
 from brain.discovery.documents import FIELD_WEIGHTS, SkillDocument, document_for
 from brain.discovery.lexical import Field, LexicalIndex
 from registry.model import LoadedSkill
@@ -219,7 +219,7 @@ class SkillIndex:
         assert self._embedder is not None
         vector = self._queries.get(text)
         if vector is None:
-            vector = self._embedder.embed([text])[0]
+            vector = _embed_query(self._embedder, text)
             self._queries[text] = vector
             if len(self._queries) > _QUERY_CACHE:
                 self._queries.popitem(last=False)
@@ -230,6 +230,13 @@ class SkillIndex:
 
 def _document(skill: LoadedSkill | SkillDocument) -> SkillDocument:
     return skill if isinstance(skill, SkillDocument) else document_for(skill)
+
+
+def _embed_query(embedder: Embedder, text: str) -> Floats:
+    if isinstance(embedder, QueryEmbedder):
+        return embedder.embed_query(text)
+    vector: Floats = embedder.embed([text])[0]
+    return vector
 
 
 def _fuse(lexical: Floats, dense: Floats) -> Floats:

@@ -155,9 +155,13 @@ class MiniLM:
 def _encode(x: Floats, layer: _Layer, bias: Floats, heads: int) -> Floats:
     batch, length, width = x.shape
     head = width // heads
-    qkv = x @ layer.qkv + layer.qkv_bias
+    # The dense layers run on (batch * length, width) rows: numpy multiplies a
+    # stacked (batch, length, width) array one sequence at a time, reading the
+    # weights once per sequence, so a batch of words cost as many passes.
+    rows = x.reshape(batch * length, width)
+    qkv = rows @ layer.qkv + layer.qkv_bias
     q, k, v = (
-        qkv[..., i * width : (i + 1) * width]
+        qkv[:, i * width : (i + 1) * width]
         .reshape(batch, length, heads, head)
         .transpose(0, 2, 1, 3)
         for i in range(3)
@@ -165,10 +169,11 @@ def _encode(x: Floats, layer: _Layer, bias: Floats, heads: int) -> Floats:
     attention = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head)) + bias
     attention = np.exp(attention - attention.max(-1, keepdims=True))
     attention /= attention.sum(-1, keepdims=True)
-    context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
-    x = _layer_norm(x + context @ layer.out + layer.out_bias, *layer.norm1)
-    hidden = _gelu(x @ layer.up + layer.up_bias)
-    return _layer_norm(x + hidden @ layer.down + layer.down_bias, *layer.norm2)
+    context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch * length, width)
+    rows = _layer_norm(rows + context @ layer.out + layer.out_bias, *layer.norm1)
+    hidden = _gelu(rows @ layer.up + layer.up_bias)
+    rows = _layer_norm(rows + hidden @ layer.down + layer.down_bias, *layer.norm2)
+    return rows.reshape(batch, length, width)
 
 
 def _layer_norm(x: Floats, gain: Floats, shift: Floats) -> Floats:

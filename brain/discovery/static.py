@@ -19,9 +19,13 @@ text becomes the weighted mean of its pieces' rows in that *table*:
 * A word of several pieces ("lasagna" is ``las ##ag ##na``) is badly served
   by the mean of its pieces, so on first sight it is run through the encoder
   alone and its vector is kept (in memory, up to :data:`WORD_CACHE` words).
-  At most :data:`WORD_FORWARDS` such words per text get one, in reading
-  order, so a pasted document costs a few short forward passes at most and
-  a text's vector does not depend on what was seen before.
+  The first :data:`WORD_FORWARDS` such words of a skill's text get one, and
+  the first :data:`QUERY_WORD_FORWARDS` of a query (``embed_query``): all of
+  a text's new words go through the encoder in one batch, one short forward
+  pass (7 ms on two cores, however many words), and a query, embedded while
+  the user waits, is kept to a small batch.  The words are chosen from the
+  text alone, so its vector does not depend on what was seen before.  On
+  MetaTool two words per query keep Recall@5 within 0.1 of sixteen.
 
 Distilling the table runs the encoder over the 30,522 pieces once (minutes
 on two cores); it is written to ``<cache_dir>/<model id>.table.npz`` with a
@@ -52,6 +56,7 @@ from brain.discovery.wordpiece import WordPiece
 __all__ = [
     "DROP_COMPONENTS",
     "MODEL_ID",
+    "QUERY_WORD_FORWARDS",
     "WORD_CACHE",
     "WORD_FORWARDS",
     "StaticEmbedder",
@@ -71,8 +76,11 @@ WORD_CACHE = 32_768
 _FIRST_WORD = 1996
 _DISTIL_BATCH = 512
 _WORD_BATCH = 64
+QUERY_WORD_FORWARDS = 2
 
 Floats = npt.NDArray[np.float32]
+# A text's single pieces, and its words with a vector of their own and their weights.
+_Plan = tuple[list[int], list[tuple[str, float]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,10 +172,27 @@ class StaticEmbedder:
         return cls(encoder, table)
 
     def embed(self, texts: Sequence[str]) -> Floats:
-        """Unit vectors, one row per text (zeros for a text with no weighted word)."""
-        plans = [self._plan(text) for text in texts]
+        """Unit vectors, one row per text (zeros for a text with no weighted word).
+
+        Each text's first :data:`WORD_FORWARDS` words of several pieces get a
+        vector of their own (run through the encoder once, then cached).
+        """
+        return self._embed([self._plan(text, WORD_FORWARDS) for text in texts])
+
+    def embed_query(self, text: str) -> Floats:
+        """The unit vector of one query, with at most :data:`QUERY_WORD_FORWARDS` encoded words.
+
+        A query is embedded while the user waits, so only its first few words
+        of several pieces get a vector of their own, in one batch: a single
+        short forward pass (7 ms on two cores) when they are not cached.
+        Later ones are the weighted sum of their pieces, as past any cap.
+        """
+        vector: Floats = self._embed([self._plan(text, QUERY_WORD_FORWARDS)])[0]
+        return vector
+
+    def _embed(self, plans: list[_Plan]) -> Floats:
         learned = self._learn(word for _, words in plans for word, _ in words)
-        out = np.zeros((len(texts), self.dimension), np.float32)
+        out = np.zeros((len(plans), self.dimension), np.float32)
         for row, (pieces, words) in enumerate(plans):
             vector = self._weights[pieces] @ self._table.vectors[pieces]
             for word, weight in words:
@@ -177,18 +202,25 @@ class StaticEmbedder:
                 out[row] = vector / norm
         return out
 
-    def _plan(self, text: str) -> tuple[list[int], list[tuple[str, float]]]:
-        """The single pieces of ``text`` and its words that get a vector of their own."""
+    def _plan(self, text: str, limit: int) -> _Plan:
+        """The single pieces of ``text`` and up to ``limit`` words that get a vector of their own.
+
+        The words are chosen from the text alone (never from what is cached),
+        so a text's vector does not depend on what was embedded before.
+        """
         pieces: list[int] = []
-        words: list[tuple[str, float]] = []
-        own: set[str] = set()
+        split: list[tuple[str, list[int], float]] = []  # every occurrence, in reading order
         for word in self._tokenizer.words(text):
             ids = self._tokenizer.pieces(word)
             weight = float(self._weights[ids].max())
             if len(ids) == 1 or weight == 0.0:
                 pieces.extend(ids)
-            elif word in own or len(own) < WORD_FORWARDS:
-                own.add(word)
+            else:
+                split.append((word, ids, weight))
+        own = set(list(dict.fromkeys(word for word, _, _ in split))[:limit])
+        words: list[tuple[str, float]] = []
+        for word, ids, weight in split:
+            if word in own:
                 words.append((word, weight))
             else:
                 pieces.extend(ids)

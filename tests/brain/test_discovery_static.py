@@ -100,6 +100,47 @@ def test_a_texts_vector_does_not_depend_on_what_was_seen_before(
     assert np.allclose(cold.embed([text]), warm.embed([text]), atol=1e-6)
 
 
+# Four words of several pieces: "rain ##y", "un ##aff ##able", "un ##able", "cafe ##y".
+RARE_QUERY = "rainy unaffable unable cafey"
+
+
+def test_a_query_encodes_only_its_first_words_in_one_batch(tmp_path: Path) -> None:
+    encoder = tiny_encoder(tmp_path)
+    embedder = StaticEmbedder.load(None, encoder=encoder)
+    encoder.calls.clear()
+    query = embedder.embed_query(RARE_QUERY)
+    assert encoder.calls == [static_module.QUERY_WORD_FORWARDS]
+    assert np.isclose(np.linalg.norm(query), 1.0, atol=1e-5)
+    passage = embedder.embed([RARE_QUERY])[0]  # a skill's text: every word encoded
+    cap = static_module.QUERY_WORD_FORWARDS
+    assert encoder.calls == [cap, 4 - cap]
+    assert not np.allclose(query, passage, atol=1e-4)
+
+
+def test_a_short_query_embeds_as_the_same_passage_would(tmp_path: Path) -> None:
+    embedder = StaticEmbedder.load(None, encoder=tiny_encoder(tmp_path))
+    text = "rainy weather, unaffable paris"
+    assert np.allclose(embedder.embed_query(text), embedder.embed([text])[0], atol=1e-6)
+
+
+def test_a_query_vector_does_not_depend_on_what_was_seen_before(tmp_path: Path) -> None:
+    cold = StaticEmbedder.load(None, encoder=tiny_encoder(tmp_path / "a"))
+    warm = StaticEmbedder.load(None, encoder=tiny_encoder(tmp_path / "b"))
+    warm.embed([RARE_QUERY])  # every word cached, those past the query's cap too
+    assert np.allclose(cold.embed_query(RARE_QUERY), warm.embed_query(RARE_QUERY), atol=1e-6)
+
+
+def test_the_index_embeds_queries_with_the_query_cap(tmp_path: Path) -> None:
+    encoder = tiny_encoder(tmp_path)
+    embedder = StaticEmbedder.load(None, encoder=encoder)
+    index = SkillIndex.build(
+        [SkillDocument("forecast", "The weather in Paris.")], embedder=embedder
+    )
+    encoder.calls.clear()
+    index.search(RARE_QUERY, 1)
+    assert encoder.calls == [static_module.QUERY_WORD_FORWARDS]
+
+
 def test_the_word_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(static_module, "WORD_CACHE", 1)
     encoder = tiny_encoder(tmp_path)
