@@ -43,22 +43,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from brain import Brain, BrainSettings  # noqa: E402
-from brain.discovery import SkillIndex, open_index  # noqa: E402
-from brain.discovery.catalog import entry_tokens  # noqa: E402
-from brain.models import Capabilities, ModelProvider, ModelRequest  # noqa: E402
-from brain.models.base import ModelChunk  # noqa: E402
-from brain.models.scripted import ScriptedProvider  # noqa: E402
-from brain.skills import SkillSet  # noqa: E402
-from brain.transcript import Transcript  # noqa: E402
-from gateway.events import (  # noqa: E402
+from brain import Brain, BrainSettings
+from brain.discovery import SkillIndex, open_index
+from brain.discovery.catalog import entry_tokens
+from brain.models import Capabilities, ModelProvider, ModelRequest
+from brain.models.base import ModelChunk
+from brain.models.scripted import ScriptedProvider
+from brain.skills import SkillSet
+from brain.transcript import Transcript
+from gateway.events import (
     Conversation,
     ConversationKind,
     InboundMessage,
     Sender,
     TurnRequest,
 )
-from registry.model import LoadedSkill  # noqa: E402
+from registry.model import LoadedSkill
 
 _WORD_TEXT = """weather forecast rain city travel flight hotel booking price stock market news
 recipe cooking ingredient translate language document pdf summary calendar meeting event

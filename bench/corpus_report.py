@@ -25,14 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench/registry.py would shadow the registry package
 
-from registry import SkillError, load_skill  # noqa: E402
-from registry.budget import (  # noqa: E402
+from registry import SkillError, load_skill
+from registry.budget import (
     BODY_MAX_TOKENS,
     CATALOG_ENTRY_MAX_TOKENS,
     estimate_tokens,
 )
-from registry.files import PackageFile  # noqa: E402
-from registry.scan import Verdict, scan  # noqa: E402
+from registry.files import PackageFile
+from registry.scan import Verdict, scan
 
 DEFAULT_CORPUS = Path("/work/shared/corpus/skills")
 GROUPS = ("all", "curated", "clawhavoc")

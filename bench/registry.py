@@ -47,18 +47,18 @@ ROOT = Path(__file__).resolve().parent.parent
 # shadow the registry package: put the project root first.
 sys.path.insert(0, str(ROOT))
 
-from registry.archive import unpack  # noqa: E402
-from registry.errors import RegistryError  # noqa: E402
-from registry.hashing import content_hash  # noqa: E402
-from registry.package import load_skill  # noqa: E402
-from registry.scan import RULESET_VERSION, ScanReport, Verdict  # noqa: E402
-from registry.server import create_app  # noqa: E402
-from registry.signing import PublicKey, PublishStatement, RegistryStatement, verify_release  # noqa: E402
-from registry.store import Registry, SearchQuery, Sort, VersionInfo  # noqa: E402
-from registry.store.codec import info_from_skill  # noqa: E402
-from registry.store.index import NewVersion  # noqa: E402
-from registry.store.testing import make_publisher, signed_request, write_skill  # noqa: E402
-from registry.translog import leaf_hash, verify_inclusion  # noqa: E402
+from registry.archive import unpack
+from registry.errors import RegistryError
+from registry.hashing import content_hash
+from registry.package import load_skill
+from registry.scan import RULESET_VERSION, ScanReport, Verdict
+from registry.server import create_app
+from registry.signing import PublicKey, PublishStatement, RegistryStatement, verify_release
+from registry.store import Registry, SearchQuery, Sort, VersionInfo
+from registry.store.codec import info_from_skill
+from registry.store.index import NewVersion
+from registry.store.testing import make_publisher, signed_request, write_skill
+from registry.translog import leaf_hash, verify_inclusion
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "skills"
 QUERIES = [

@@ -52,7 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from brain.discovery import (  # noqa: E402
+from brain.discovery import (
     Embedder,
     EmbedderUnavailableError,
     MiniLM,
@@ -60,9 +60,9 @@ from brain.discovery import (  # noqa: E402
     SkillIndex,
     load_embedder,
 )
-from brain.discovery.dense import VectorCache, embed_all  # noqa: E402
-from brain.discovery.text import STOP_WORDS  # noqa: E402
-from brain.skills import SkillSet  # noqa: E402
+from brain.discovery.dense import VectorCache, embed_all
+from brain.discovery.text import STOP_WORDS
+from brain.skills import SkillSet
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "retrieval" / "metatool"
 Ranker = Callable[[str], list[str]]
