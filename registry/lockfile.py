@@ -227,6 +227,9 @@ class Lockfile:
         return {"lockfile": _FORMAT, "skills": entries}
 
 
+_LOCKFILE_VALIDATOR = Draft202012Validator(LOCKFILE_SCHEMA)  # read on every install and load
+
+
 def read_lockfile(path: Path) -> Lockfile:
     """The lockfile at ``path`` (an empty one if there is no file)."""
     try:
@@ -242,7 +245,7 @@ def read_lockfile(path: Path) -> Lockfile:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise LockfileError(path, f"is not JSON: {exc}") from None
-    error = next(iter(Draft202012Validator(LOCKFILE_SCHEMA).iter_errors(raw)), None)
+    error = next(iter(_LOCKFILE_VALIDATOR.iter_errors(raw)), None)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         raise LockfileError(path, f"{where}: {error.message}")

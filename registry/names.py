@@ -39,7 +39,6 @@ __all__ = [
     "check_new_name",
     "damerau_levenshtein",
     "skeleton",
-    "slug_matches",
 ]
 
 RESERVED_WORDS = frozenset(
@@ -140,13 +139,6 @@ class NameDecision:
     @property
     def accepted(self) -> bool:
         return self.verdict is NameVerdict.ACCEPT
-
-
-def slug_matches(slug: str, frontmatter_name: str) -> str | None:
-    """Why SKILL.md's ``name`` cannot be published as ``slug``, or ``None`` when it can."""
-    if frontmatter_name != slug:
-        return f"SKILL.md says name {frontmatter_name!r}; it must equal the slug {slug!r}"
-    return None
 
 
 @lru_cache(maxsize=1 << 16)

@@ -9,7 +9,6 @@ single regex hit never blocks (ClawHub's experience, and our corpus: most
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -80,9 +79,6 @@ class ScanReport:
     verdict: Verdict
     findings: tuple[Finding, ...]
     ruleset: str
-
-    def rule_counts(self) -> Mapping[str, int]:
-        return Counter(finding.rule for finding in self.findings)
 
     def to_dict(self) -> dict[str, object]:
         """Plain JSON-ready data; :meth:`from_dict` reads it back."""

@@ -11,9 +11,8 @@ from registry.server.context import Call, Context, media_type, read_body, read_j
 from registry.server.errors import ApiError
 from registry.server.views import files_view, scan_view, skill_view, summary_view, version_view
 from registry.signing import b64decode
-from registry.store.errors import NotFound
 from registry.store.publish import PublishRequest
-from registry.store.records import KeyRecord, SearchQuery, Sort, VersionRecord
+from registry.store.records import SearchQuery, Sort, VersionRecord
 
 __all__ = ["SKILL_HANDLERS"]
 
@@ -26,15 +25,10 @@ _FILE_HEADERS = {
 }
 
 
-def _key(ctx: Context, key_id: str) -> KeyRecord | None:
-    try:
-        return ctx.registry.publishers.key(key_id)
-    except NotFound:
-        return None
-
-
 def _version(ctx: Context, record: VersionRecord, status: int = 200) -> JSONResponse:
-    return JSONResponse(version_view(record, _key(ctx, record.publisher_key_id)), status)
+    return JSONResponse(
+        version_view(record, ctx.registry.publisher_key(record.publisher_key_id)), status
+    )
 
 
 def _skill_args(call: Call) -> tuple[str, str]:
@@ -95,7 +89,7 @@ async def publish(ctx: Context, call: Call) -> Response:
     )
     async with ctx.publish_slots:
         result = await asyncio.to_thread(ctx.registry.publish, request, call.principal)
-    view = version_view(result.record, _key(ctx, result.record.publisher_key_id))
+    view = version_view(result.record, ctx.registry.publisher_key(result.record.publisher_key_id))
     body = {"created": result.created, "version": view, "warnings": list(result.warnings)}
     return JSONResponse(body, 201 if result.created else 200)
 
@@ -106,9 +100,8 @@ async def delete(ctx: Context, call: Call) -> Response:
 
 
 async def list_files(ctx: Context, call: Call) -> Response:
-    args = _version_args(call)
-    files = ctx.registry.files(*args, call.principal)
-    return JSONResponse(files_view(ctx.registry.version(*args, call.principal), files))
+    record, files = ctx.registry.files(*_version_args(call), call.principal)
+    return JSONResponse(files_view(record, files))
 
 
 async def get_file(ctx: Context, call: Call) -> Response:

@@ -8,9 +8,16 @@ from typing import Any
 
 from registry.model import LoadedSkill
 from registry.scan.model import ScanReport
-from registry.store.records import ToolInfo, VersionInfo, VersionRecord
+from registry.store.records import SkillSummary, ToolInfo, VersionInfo, VersionRecord
 
-__all__ = ["VERSION_SELECT", "info_from_skill", "info_json", "version_from_row"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "VERSION_SELECT",
+    "info_from_skill",
+    "info_json",
+    "summary_from_row",
+    "version_from_row",
+]
 
 VERSION_SELECT = """
 SELECT s.owner, s.name, v.version, v.content_hash, v.archive_sha256, v.archive_size,
@@ -19,6 +26,11 @@ SELECT s.owner, s.name, v.version, v.content_hash, v.archive_sha256, v.archive_s
        v.yanked_at, v.yank_reason, v.deleted_at, s.held, v.id
 FROM versions v JOIN skills s ON s.id = v.skill_id
 """
+# What search and the skill page read of a ``skills s`` row (see :func:`summary_from_row`).
+SUMMARY_COLUMNS = (
+    "s.id, s.owner, s.name, s.description, s.current_version, s.verdict, s.has_tools,"
+    " s.downloads, s.updated_at, s.tags, s.held"
+)
 _MAX_TAGS = 12
 
 
@@ -108,4 +120,22 @@ def version_from_row(row: Sequence[Any]) -> VersionRecord:
         yank_reason=row[17],
         deleted_at=row[18],
         held=bool(row[19]),
+    )
+
+
+def summary_from_row(row: Sequence[object]) -> SkillSummary:
+    """A summary from a row starting with :data:`SUMMARY_COLUMNS`' columns."""
+    (_, owner, name, description, current, verdict, has_tools, downloads, updated, tags,
+     held) = row[:11]  # fmt: skip
+    return SkillSummary(
+        owner=str(owner),
+        name=str(name),
+        description=str(description),
+        current_version=None if current is None else str(current),
+        verdict=str(verdict),
+        has_tools=bool(has_tools),
+        downloads=int(str(downloads)),
+        updated_at=float(str(updated)),
+        tags=tuple(str(tags).split()),
+        held=bool(held),
     )

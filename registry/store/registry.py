@@ -138,7 +138,7 @@ class Registry:
         )
         hold = name_hold(self._db, self.index, request, self.settings.name_compare_top)
         report = check_scan(upload, request)
-        check_signature(upload, request, self._key_or_none(request.key_id))
+        check_signature(upload, request, self.publisher_key(request.key_id))
         existing = existing_version(self._db, self.index, request, upload.content_hash)
         if existing is not None:
             return PublishResult(existing, False, upload.warnings)
@@ -153,7 +153,8 @@ class Registry:
         return PublishResult(self.version(request.owner, request.name, request.version,
                                           principal), True, upload.warnings)  # fmt: skip
 
-    def _key_or_none(self, key_id: str) -> KeyRecord | None:
+    def publisher_key(self, key_id: str) -> KeyRecord | None:
+        """The publisher key ``key_id`` (revoked ones too), or ``None`` if there is none."""
         try:
             return self.publishers.key(key_id)
         except NotFound:
@@ -186,11 +187,14 @@ class Registry:
             raise NotFound(f"no version of {owner}/{name} matches {wanted!r}")
         return by_version[chosen]
 
-    def files(self, owner: str, name: str, version: str, viewer: Principal) -> list[FileEntry]:
+    def files(
+        self, owner: str, name: str, version: str, viewer: Principal
+    ) -> tuple[VersionRecord, list[FileEntry]]:
+        """The version's record and its file list."""
         version_id, record = self.index.version(owner, name, version)
         visible(record, viewer)
         servable(record)
-        return self.index.files(version_id)
+        return record, self.index.files(version_id)
 
     def archive(self, owner: str, name: str, version: str, viewer: Principal,
                 *, count: bool = True) -> tuple[VersionRecord, bytes]:  # fmt: skip

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
 
+from registry.store.codec import SUMMARY_COLUMNS, summary_from_row
 from registry.store.db import Database
 from registry.store.records import SearchPage, SearchQuery, SkillSummary, Sort
 
@@ -36,10 +36,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Measured on 20,000 skills: 1.6 ms p50, where the same weights set as the
 # table's configured "rank" took 2.1 ms and detail=column 72 ms.
 _BM25 = "bm25(skills_fts, 10.0, 5.0, 3.0, 1.0)"
-_SUMMARY = (
-    "s.id, s.owner, s.name, s.description, s.current_version, s.verdict, s.has_tools,"
-    " s.downloads, s.updated_at, s.tags, s.held"
-)
 _ORDER = {
     Sort.DOWNLOADS: "s.downloads DESC, s.id",
     Sort.RECENT: "s.updated_at DESC, s.id DESC",
@@ -94,10 +90,10 @@ def _listing(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
     count = f"SELECT count(*) FROM skills s WHERE {where}"  # noqa: S608
     total = conn.execute(count, values).fetchone()[0]
     rows = conn.execute(
-        f"SELECT {_SUMMARY} FROM skills s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT {SUMMARY_COLUMNS} FROM skills s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
         [*values, query.limit, query.offset],
     ).fetchall()
-    return SearchPage(int(total), tuple(_summary(row) for row in rows))
+    return SearchPage(int(total), tuple(summary_from_row(row) for row in rows))
 
 
 _JOINED = "skills_fts JOIN skills s ON s.id = skills_fts.rowid WHERE skills_fts MATCH ?"
@@ -114,10 +110,10 @@ def _matching(conn: sqlite3.Connection, query: SearchQuery, match: str) -> Searc
         return SearchPage(total, _by_ids(conn, ids))
     order = _BM25 if query.sort == Sort.RELEVANCE else _ORDER[query.sort]
     rows = conn.execute(
-        f"SELECT {_SUMMARY} FROM {_JOINED}{extra} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT {SUMMARY_COLUMNS} FROM {_JOINED}{extra} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
         [match, *values, query.limit, query.offset],
     ).fetchall()
-    return SearchPage(total, tuple(_summary(row) for row in rows))
+    return SearchPage(total, tuple(summary_from_row(row) for row in rows))
 
 
 def _ranked_ids(
@@ -156,22 +152,6 @@ def _passing(
 
 def _by_ids(conn: sqlite3.Connection, ids: list[int]) -> tuple[SkillSummary, ...]:
     marks = ", ".join("?" * len(ids))
-    rows = conn.execute(f"SELECT {_SUMMARY} FROM skills s WHERE s.id IN ({marks})", ids)  # noqa: S608
-    found = {row[0]: _summary(row) for row in rows}
+    rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM skills s WHERE s.id IN ({marks})", ids)  # noqa: S608
+    found = {row[0]: summary_from_row(row) for row in rows}
     return tuple(found[skill_id] for skill_id in ids if skill_id in found)
-
-
-def _summary(row: Sequence[object]) -> SkillSummary:
-    _, owner, name, description, current, verdict, has_tools, downloads, updated, tags, held = row
-    return SkillSummary(
-        owner=str(owner),
-        name=str(name),
-        description=str(description),
-        current_version=None if current is None else str(current),
-        verdict=str(verdict),
-        has_tools=bool(has_tools),
-        downloads=int(str(downloads)),
-        updated_at=float(str(updated)),
-        tags=tuple(str(tags).split()),
-        held=bool(held),
-    )

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from registry.server.ratelimit import READ_COST, RateLimiter
 from registry.store.errors import NotFound, StoreError
-from registry.store.records import ANONYMOUS, KeyRecord, SearchQuery, Sort
+from registry.store.records import ANONYMOUS, SearchQuery, Sort
 from registry.store.registry import Registry
 from registry.web.layout import CSP, page
 from registry.web.markdown import escape
@@ -182,15 +182,8 @@ def _skill(registry: Registry, request: Request) -> str:
         wanted = skill.versions[0].version if skill.versions else ""
     record = registry.version(owner, name, wanted, ANONYMOUS)
     files = registry.index.files(registry.index.version(owner, name, wanted)[0])
-    key = _key(registry, record.publisher_key_id)
+    key = registry.publisher_key(record.publisher_key_id)
     return page(root, record.skill, skill_sections(root, skill, record, files, key))
-
-
-def _key(registry: Registry, key_id: str) -> KeyRecord | None:
-    try:
-        return registry.publishers.key(key_id)
-    except NotFound:
-        return None
 
 
 def _publisher(registry: Registry, request: Request) -> str:
