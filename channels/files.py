@@ -41,7 +41,7 @@ import aiohttp
 
 from channels.base import OutboundFile
 from channels.errors import ChannelError, ChannelRequestError
-from gateway.events import Attachment, InboundMessage
+from gateway.events import Attachment, AttachmentKind, InboundMessage
 
 __all__ = [
     "AttachmentFolder",
@@ -49,6 +49,7 @@ __all__ = [
     "SizeCap",
     "download_capped",
     "extension_for",
+    "kind_of",
     "origin_of",
     "read_outbound",
     "write_private",
@@ -138,6 +139,18 @@ class AttachmentFolder:
         stem = _safe(message.id.rpartition(":")[2].replace(".", "-"), "message")
         name = f"{stem}-{index}-{secrets.token_hex(4)}{extension_for(item.mime_type)}"
         return self._directory / folder / name
+
+
+_KINDS = {
+    "image": AttachmentKind.IMAGE,
+    "audio": AttachmentKind.AUDIO,
+    "video": AttachmentKind.VIDEO,
+}
+
+
+def kind_of(mime_type: str | None) -> AttachmentKind:
+    """An attachment's kind from its MIME type's major part (``file`` when unknown)."""
+    return _KINDS.get((mime_type or "").partition("/")[0], AttachmentKind.FILE)
 
 
 def _safe(part: str, fallback: str) -> str:

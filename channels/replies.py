@@ -153,14 +153,6 @@ class ReplyStreamer:
             return []
         return self._show(layout(self._text, self._caps))
 
-    def due(self) -> list[ReplyOp]:
-        """Catch up with text held back by the edit throttle (call on a timer)."""
-        if self.finished or not self._stream:
-            return []
-        if self._clock() - self._last_edit < self._caps.min_edit_interval_s:
-            return []
-        return self._show(layout(self._text, self._caps))
-
     def final(self, text: str, *, stopped: bool = False) -> list[ReplyOp]:
         self.finished = True
         shown = text if text.strip() else ("" if stopped else "(no reply)")

@@ -197,8 +197,9 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
         stack.callback(store.close)
         brain = await Brain.open(brain_settings(config))
         stack.push_async_callback(brain.aclose)
+        bus = InProcessBus(brain)
         hub = EventHub(store)
-        router = await stack.enter_async_context(_router(config, store, hub, brain))
+        router = await stack.enter_async_context(_router(config, store, hub, bus))
         pairing = PairingStore.open(config.data_dir / "state.db", clock=time.time)
         stack.callback(pairing.close)
         files = sent_files(config)
@@ -214,7 +215,7 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
             )
             stack.callback(registry.close)
         # Turns saved at an approval before the last stop continue as new runs.
-        resumed = router.resume(await InProcessBus(brain).resumptions())
+        resumed = router.resume(await bus.resumptions())
         if resumed:
             log.info("continuing %d turn(s) that wait for an approval", len(resumed))
         methods = Methods(
@@ -222,7 +223,7 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
             store=store,
             hub=hub,
             router=router,
-            bus=InProcessBus(brain),
+            bus=bus,
             limits=protocol_limits(config),
             facts=ServerFacts(version=__version__, started_at=time.time()),
         )
@@ -232,14 +233,14 @@ async def open_runtime(config: Config, token: AccessToken) -> AsyncIterator[Runt
         brain.drain()  # turns stopped now keep their approval requests for the next start
 
 
-def _router(config: Config, store: GatewayStore, hub: EventHub, brain: Brain) -> Router:
+def _router(config: Config, store: GatewayStore, hub: EventHub, bus: InProcessBus) -> Router:
     settings = RouterSettings(
         queue_mode=QueueMode(config.sessions.queue_mode),
         max_concurrent_turns=config.sessions.max_concurrent_turns,
         max_queued_per_session=config.sessions.max_queued_per_session,
         turn_timeout_s=config.sessions.turn_timeout_s,
     )
-    return Router(store=store, hub=hub, bus=InProcessBus(brain), settings=settings)
+    return Router(store=store, hub=hub, bus=bus, settings=settings)
 
 
 def hosted_channels(config: Config) -> list[HostedChannel]:

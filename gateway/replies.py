@@ -1,6 +1,7 @@
 """How the brain's reply events become the protocol's session events, and back.
 
-``reply_to_event`` is what the router stores and sends; ``event_to_reply``
+``reply_to_event`` is what the router stores and sends (a run's last event
+carries its ``exit_status``, see ``gateway.events.exit_status_of``); ``event_to_reply``
 turns a stored event back into the typed value for consumers that are not
 protocol clients (the chat channels), and ``event_to_resolution`` does the
 same for the router's ``approval.resolved``.
@@ -24,6 +25,7 @@ from gateway.events import (
     ToolPhase,
     TurnFailed,
     Typing,
+    exit_status_of,
 )
 
 __all__ = ["ApprovalResolved", "event_to_reply", "event_to_resolution", "reply_to_event"]
@@ -58,9 +60,18 @@ def reply_to_event(session: str, reply: ReplyEvent) -> tuple[str, dict[str, Any]
         case FileReply():
             return "chat.file", base | _file_payload(reply)
         case FinalReply(text=text, status=status):
-            return "chat.final", base | {"text": text, "status": str(status)}
+            return "chat.final", base | {
+                "text": text,
+                "status": str(status),
+                "exit_status": exit_status_of(reply).value,
+            }
         case TurnFailed(code=code, message=message, retryable=retryable):
-            return "chat.error", base | {"code": code, "message": message, "retryable": retryable}
+            return "chat.error", base | {
+                "code": code,
+                "message": message,
+                "retryable": retryable,
+                "exit_status": exit_status_of(reply).value,
+            }
         case _:
             assert_never(reply)
 

@@ -45,7 +45,6 @@ from gateway.events import (
     TextDelta,
     TurnFailed,
     TurnRequest,
-    exit_status_of,
 )
 from gateway.hub import EventHub
 from gateway.metrics import METRICS
@@ -404,10 +403,7 @@ class Router:
         METRICS.turns_ended.labels(state=str(state)).inc()
 
     def _publish_reply(self, key: str, reply: ReplyEvent) -> None:
-        name, payload = reply_to_event(key, reply)
-        if isinstance(reply, FinalReply | TurnFailed):
-            payload["exit_status"] = exit_status_of(reply).value
-        self._hub.publish(key, name, payload)
+        self._hub.publish(key, *reply_to_event(key, reply))
 
     def _publish_user_message(self, key: str, run_id: str, message: InboundMessage) -> None:
         sender: dict[str, str] = {"id": message.sender.id}
@@ -434,17 +430,7 @@ class Router:
                 text = "Started a new conversation."
             case ControlKind.APPROVE | ControlKind.DENY:
                 text = self._control_approval(key, control, by=by)
-        self._hub.publish(
-            key,
-            "chat.final",
-            {
-                "session": key,
-                "run_id": run_id,
-                "text": text,
-                "status": "completed",
-                "exit_status": "completed",
-            },
-        )
+        self._publish_reply(key, FinalReply(run_id, text))
 
     def _control_approval(self, key: str, control: Control, *, by: str) -> str:
         active = self._active.get(key)

@@ -1,8 +1,7 @@
-"""The Discord channel (discord.py): gateway WebSocket in, REST out, buttons, files in.
+"""The Discord channel (discord.py): gateway WebSocket in, REST out, buttons, files.
 
 The gateway builds it with :func:`create_adapter`; everything Discord-specific
-stays in this package.  Files out (the assistant sending documents or images)
-are not supported yet.  discord.py reads its endpoints from class attributes,
+stays in this package.  discord.py reads its endpoints from class attributes,
 so one Discord endpoint (``api_base_url`` / ``gateway_url``) per process is
 supported.
 """

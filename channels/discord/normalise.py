@@ -50,6 +50,7 @@ from channels.discord._objects import interaction_payload, message_payload
 from channels.discord._payload import Obj
 from channels.discord.errors import CHANNEL, MalformedEvent
 from channels.discord.facts import BotIdentity, ChannelFacts
+from channels.files import kind_of
 from gateway.events import (
     Attachment,
     AttachmentKind,
@@ -73,11 +74,6 @@ _MAX_NAME = 255
 _USER_MENTION = re.compile(r"<@!?([0-9]{1,20})>")
 _ROLE_MENTION = re.compile(r"<@&([0-9]{1,20})>")
 _LEADING_MENTION = re.compile(r"\s*<@([!&]?)([0-9]{1,20})>\s*")
-_KINDS = (
-    ("image/", AttachmentKind.IMAGE),
-    ("video/", AttachmentKind.VIDEO),
-    ("audio/", AttachmentKind.AUDIO),
-)
 
 
 def normalise(
@@ -262,9 +258,7 @@ def _attachments(message: Obj) -> tuple[Attachment, ...]:
 
 def _attachment(item: Obj, *, voice: bool) -> Attachment:
     mime = item.opt_str("content_type")
-    kind = next(
-        (k for prefix, k in _KINDS if mime and mime.startswith(prefix)), AttachmentKind.FILE
-    )
+    kind = kind_of(mime)
     if voice and kind is AttachmentKind.AUDIO:
         kind = AttachmentKind.VOICE
     name = item.opt_str("filename")

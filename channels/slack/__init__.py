@@ -1,8 +1,7 @@
-"""The Slack channel (slack-bolt): Socket Mode or HTTP events, replies, buttons, files in.
+"""The Slack channel (slack-bolt): Socket Mode or HTTP events, replies, buttons, files.
 
 The gateway builds it with :func:`create_adapter`; everything Slack-specific
-stays in this package.  Files out (the assistant uploading files) are not
-supported yet.
+stays in this package.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from channels.approvals import decode_button
 from channels.base import ButtonPress, Inbound
+from channels.files import kind_of
 from channels.slack._payload import Obj
 from channels.slack.errors import CHANNEL, MalformedEvent
 from channels.slack.text import decode
@@ -183,12 +184,7 @@ def _file(item: Obj) -> Attachment:
 def _kind(mime: str | None, subtype: str | None) -> AttachmentKind:
     if subtype == "slack_audio":  # a voice clip recorded in Slack
         return AttachmentKind.VOICE
-    major = (mime or "").partition("/")[0]
-    return {
-        "image": AttachmentKind.IMAGE,
-        "audio": AttachmentKind.AUDIO,
-        "video": AttachmentKind.VIDEO,
-    }.get(major, AttachmentKind.FILE)
+    return kind_of(mime)
 
 
 # -- buttons -------------------------------------------------------------------

@@ -1,8 +1,7 @@
-"""The Telegram channel (python-telegram-bot): polling or webhook, replies, buttons, files in.
+"""The Telegram channel (python-telegram-bot): polling or webhook, replies, buttons, files.
 
 The gateway builds it with :func:`create_adapter`; everything Telegram-specific
-stays in this package.  Files out (the assistant sending documents or photos)
-are not supported yet.
+stays in this package.
 """
 
 from __future__ import annotations
