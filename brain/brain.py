@@ -20,7 +20,7 @@ from brain import sandbox
 from brain.approvals import ApprovalGate, RunRef
 from brain.attachments import has_attachments, with_attachments
 from brain.commands import no_command_reply, parse_command, unknown_command_reply
-from brain.context import ContextEngine, ContextOverflowError
+from brain.context import ContextEngine, ContextOverflowError, SkillEntry
 from brain.discovery import EmbedderUnavailableError, SkillIndex, open_index
 from brain.driver import TurnDriver
 from brain.errors import ConfigError, FailureCode
@@ -273,17 +273,17 @@ class Brain:
 
     async def _model_plan(self, request: TurnRequest, text: str) -> TurnPlan:
         chooses = self._provider.capabilities.chooses_tools
-        catalog = self._index.catalog(
-            text,
-            k=self._settings.context.catalog_entries,
-            budget_tokens=self._settings.context.catalog_tokens,
-        )
+        options = self._settings.context
+        catalog: Sequence[SkillEntry] = ()  # a model that cannot choose gets one forced tool
+        if chooses:
+            k, budget = options.catalog_entries, options.catalog_tokens
+            catalog = self._index.catalog(text, k=k, budget_tokens=budget)
         context = await self._context.prepare(
             conversation_id=request.conversation_id,
             user=request.user,
             system_prompt=self._settings.system_prompt,
             user_text=text,
-            catalog=catalog if chooses else (),  # a model that cannot choose gets one forced tool
+            catalog=catalog,
         )
         plan = TurnPlan(
             system_prompt=context.built.system,
@@ -292,7 +292,7 @@ class Brain:
             needs_approval=self._settings.approval_required_tools,
             max_steps=self._settings.max_steps,
         )
-        if self._provider.capabilities.chooses_tools:
+        if chooses:
             return _with_tools(plan, self._tools.offered(t.name for t in self._offered(text)))
         # A model that cannot choose gets the best matching skill's tool, forced,
         # and the tool's own text is the reply: a 135M model paraphrasing a

@@ -17,13 +17,13 @@ its final answer: a run that has its answer keeps it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from brain.errors import ConfigError
 from brain.models.base import Message, ModelResult, ToolCall
 from gateway.events import ExitStatus
 
-__all__ = ["CHARS_PER_TOKEN", "Budgets", "Spent", "estimate_tokens", "message_chars", "tokens_used"]
+__all__ = ["CHARS_PER_TOKEN", "Budgets", "Spent", "message_chars", "tokens_used"]
 
 CHARS_PER_TOKEN = 4
 
@@ -69,11 +69,6 @@ def tokens_used(prompt_chars: int, result: ModelResult) -> int:
         return result.usage.prompt_tokens + result.usage.completion_tokens
     chars = prompt_chars + _chars(result.text, result.tool_calls)
     return -(-chars // CHARS_PER_TOKEN)
-
-
-def estimate_tokens(prompt: Sequence[Message], result: ModelResult) -> int:
-    """The 4-chars-per-token estimate of one call with ``prompt``."""
-    return tokens_used(sum(map(message_chars, prompt)), replace(result, usage=None))
 
 
 def message_chars(message: Message) -> int:

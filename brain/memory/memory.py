@@ -68,10 +68,6 @@ class Memory:
         """Replace a block; ``MemoryLimitError`` (says the limit) or ``UnknownBlockError``."""
         return self._blocks.set(user, label, value)
 
-    def update_block(self, user: str, label: str, edit: Callable[[str], str]) -> Block:
-        """Read-modify-write one block atomically (``edit`` gets the current text)."""
-        return self._blocks.update(user, label, edit)
-
     def session_log(self, conversation_id: str) -> SessionLog:
         with self._logs_lock:
             log = self._logs.get(conversation_id)

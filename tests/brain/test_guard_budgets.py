@@ -12,7 +12,7 @@ from brain.approvals import ApprovalGate, RunRef
 from brain.driver import TurnDriver
 from brain.errors import ConfigError
 from brain.guard.approval_store import ApprovalStore
-from brain.guard.budgets import Budgets, Spent, estimate_tokens
+from brain.guard.budgets import Budgets, Spent, message_chars, tokens_used
 from brain.loop import CallModel, Fail, Finish, RunTool, ToolOutcome, TurnMachine, TurnPlan
 from brain.models.base import (
     Capabilities,
@@ -69,7 +69,8 @@ def test_tokens_reported_by_the_provider_end_the_run() -> None:
 def test_without_usage_tokens_are_estimated_at_four_chars_each() -> None:
     prompt = [Message(Role.SYSTEM, "x" * 40), Message(Role.USER, "y" * 39)]
     result = ModelResult("z" * 8, (ToolCall("c", "look", {}),))
-    assert estimate_tokens(prompt, result) == -(-(40 + 39 + 8 + len("look") + len("{}")) // 4)
+    prompt_chars = sum(map(message_chars, prompt))
+    assert tokens_used(prompt_chars, result) == -(-(40 + 39 + 8 + len("look") + len("{}")) // 4)
     machine = TurnMachine(plan(user_text="y" * 400, budgets=Budgets(max_tokens=100)))
     machine.start()
     assert tool_round(machine, 0).status is ExitStatus.TOKEN_BUDGET  # type: ignore[attr-defined]

@@ -48,16 +48,6 @@ def test_unknown_label_is_an_input_error(tmp_path: Path) -> None:
         Memory.open(tmp_path).set_block("web:alice", "mood", "happy")
 
 
-def test_update_block_edits_the_stored_text(tmp_path: Path) -> None:
-    memory = Memory.open(tmp_path)
-    memory.set_block("web:alice", "task", "Plan the trip.")
-    block = memory.update_block("web:alice", "task", lambda old: old + "\nBook the train.")
-    assert block.value == "Plan the trip.\nBook the train."
-    with pytest.raises(MemoryLimitError):
-        memory.update_block("web:alice", "task", lambda old: old * 1000)
-    assert memory.blocks("web:alice")["task"].value == "Plan the trip.\nBook the train."
-
-
 def test_blocks_are_per_user_and_the_user_key_is_not_a_path(tmp_path: Path) -> None:
     memory = Memory.open(tmp_path)
     memory.set_block("web:../../etc", "user", "hostile key")
